@@ -1,0 +1,113 @@
+package contact
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists accounts, services and change requests. The DynamoDB adapter in package
+// store implements it, on AWS and on the embedded backend of the local stack alike.
+//
+// Errors: a missing item is an error wrapping ErrNotFound; a lost optimistic-locking race
+// wraps ErrVersionConflict; throttling wraps ErrUnavailable.
+type Store interface {
+	Account(ctx context.Context, nic string) (Account, error)
+	Service(ctx context.Context, id string) (Service, error)
+	// ServicesOf pages through the services on which nic holds a role, ordered by id.
+	ServicesOf(ctx context.Context, nic string, q ServiceQuery) (ServicePage, error)
+
+	// CreateChanges writes the new requests at once, all or none. Each one locks its
+	// (service, role): the write fails with an error wrapping ErrConflict when the role is
+	// no longer held by the request's From or already has an open request.
+	CreateChanges(ctx context.Context, changes []Change) error
+	Change(ctx context.Context, id string) (Change, error)
+	// ChangesOf pages through the requests involving nic (see Change.Involved), newest first.
+	ChangesOf(ctx context.Context, nic string, q ChangeQuery) (ChangePage, error)
+	// SaveChange writes c if the stored version is still c.Version, and stores it with
+	// Version+1. When c.State is terminal it also releases the role's lock, in the same
+	// transaction.
+	SaveChange(ctx context.Context, c Change) (Change, error)
+	// ApplyChange, in one transaction: hands c.Role of c.ServiceID from c.From to c.To and
+	// releases the lock, and saves c (whose State is Done) as SaveChange would. It fails,
+	// changing nothing, with an error wrapping ErrConflict when the role is no longer held
+	// by c.From, the request no longer holds the lock, the stored version moved, the new
+	// holder's account is gone, or (for billing) either billing account is no longer in
+	// good standing.
+	ApplyChange(ctx context.Context, c Change) (Change, error)
+}
+
+// ServiceQuery filters and pages ServicesOf.
+type ServiceQuery struct {
+	Role   Role   // only services where the account holds this role; empty for any
+	Type   string // only services of this type; empty for any
+	Limit  int
+	Cursor string // opaque, from a previous page
+}
+
+// ServicePage is one page of services.
+type ServicePage struct {
+	Services   []Service
+	NextCursor string // empty on the last page
+}
+
+// ChangeQuery filters and pages ChangesOf.
+type ChangeQuery struct {
+	State  State // empty for any
+	Limit  int
+	Cursor string
+}
+
+// ChangePage is one page of change requests.
+type ChangePage struct {
+	Changes    []Change
+	NextCursor string
+}
+
+// Workflow drives the per-request state machine. The Step Functions adapter in package
+// workflow implements it; the local stack runs the same adapter against an in-process
+// executor.
+type Workflow interface {
+	// Start begins waiting for c's parties. Starting twice for the same request is a no-op.
+	Start(ctx context.Context, c Change) error
+	// Continue reports that the party behind taskToken accepted.
+	Continue(ctx context.Context, taskToken string) error
+	// Stop ends the wait for the party behind taskToken because the request was refused
+	// or cancelled (reason is Refused or Cancelled).
+	Stop(ctx context.Context, taskToken string, reason State) error
+}
+
+// NoticeKind names the emails the system sends.
+type NoticeKind string
+
+const (
+	// NoticeToken asks a party to confirm, and carries the party's token.
+	NoticeToken NoticeKind = "token"
+	// NoticeWaiting tells a party who accepted that the others have not yet.
+	NoticeWaiting NoticeKind = "waiting"
+	NoticeDone    NoticeKind = "done"
+	// NoticeReplaced tells the previous holder that the role passed to someone else.
+	NoticeReplaced  NoticeKind = "replaced"
+	NoticeRefused   NoticeKind = "refused"
+	NoticeCancelled NoticeKind = "cancelled"
+	NoticeExpired   NoticeKind = "expired"
+	NoticeFailed    NoticeKind = "failed"
+)
+
+// Notice is one email to one account about one request.
+type Notice struct {
+	Kind   NoticeKind
+	To     Account
+	Change Change
+	// Token is the recipient's confirmation token; set only for NoticeToken.
+	Token string
+	// Reason says why a request failed (NoticeFailed), in plain words.
+	Reason string
+}
+
+// Notifier sends notices (by SES on AWS, to the mail catcher locally).
+type Notifier interface {
+	Notify(ctx context.Context, n Notice) error
+}
+
+// Clock tells the time; tests and the local stack may replace it.
+type Clock func() time.Time
