@@ -26,4 +26,5 @@ require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/truora/minidyn v0.8.2 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

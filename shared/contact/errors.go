@@ -8,14 +8,14 @@ import (
 // The kinds of failure the domain reports. The API maps each kind to one HTTP status, in one
 // place; every error the domain returns for a caller's mistake wraps one of them.
 var (
-	ErrInvalid         = errors.New("invalid input")          // 400
-	ErrUnauthenticated = errors.New("unauthenticated")        // 401
-	ErrForbidden       = errors.New("forbidden")              // 403
-	ErrNotFound        = errors.New("not found")              // 404
-	ErrConflict        = errors.New("conflict")               // 409
-	ErrGone            = errors.New("gone")                   // 410
-	ErrRule            = errors.New("rule violated")          // 422
-	ErrRateLimited     = errors.New("rate limited")           // 429
+	ErrInvalid         = errors.New("invalid input")           // 400
+	ErrUnauthenticated = errors.New("unauthenticated")         // 401
+	ErrForbidden       = errors.New("forbidden")               // 403
+	ErrNotFound        = errors.New("not found")               // 404
+	ErrConflict        = errors.New("conflict")                // 409
+	ErrGone            = errors.New("gone")                    // 410
+	ErrRule            = errors.New("rule violated")           // 422
+	ErrRateLimited     = errors.New("rate limited")            // 429
 	ErrUnavailable     = errors.New("temporarily unavailable") // 503
 )
 
