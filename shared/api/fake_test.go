@@ -1,0 +1,246 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+// fakeContacts implements Contacts with one function field per method. A method whose
+// field is nil fails with errUnexpectedCall, which Handle answers with a 500.
+type fakeContacts struct {
+	listServices   func(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error)
+	listChanges    func(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error)
+	getChange      func(ctx context.Context, caller, id string) (contact.Change, error)
+	requestChanges func(ctx context.Context, caller, serviceID string, wanted map[contact.Role]string) ([]contact.Change, error)
+	decide         func(ctx context.Context, d contact.Decision) (contact.Change, error)
+	cancel         func(ctx context.Context, caller, id string) (contact.Change, error)
+	resend         func(ctx context.Context, caller, id string) (contact.Change, error)
+	lookup         func(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
+}
+
+var errUnexpectedCall = errors.New("unexpected call")
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+func (f *fakeContacts) ListServices(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error) {
+	if f.listServices == nil {
+		return contact.ServicePage{}, fmt.Errorf("ListServices: %w", errUnexpectedCall)
+	}
+	return f.listServices(ctx, caller, q)
+}
+
+func (f *fakeContacts) ListChanges(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error) {
+	if f.listChanges == nil {
+		return contact.ChangePage{}, fmt.Errorf("ListChanges: %w", errUnexpectedCall)
+	}
+	return f.listChanges(ctx, caller, q)
+}
+
+func (f *fakeContacts) GetChange(ctx context.Context, caller, id string) (contact.Change, error) {
+	if f.getChange == nil {
+		return contact.Change{}, fmt.Errorf("GetChange: %w", errUnexpectedCall)
+	}
+	return f.getChange(ctx, caller, id)
+}
+
+func (f *fakeContacts) RequestChanges(ctx context.Context, caller, serviceID string, wanted map[contact.Role]string) ([]contact.Change, error) {
+	if f.requestChanges == nil {
+		return nil, fmt.Errorf("RequestChanges: %w", errUnexpectedCall)
+	}
+	return f.requestChanges(ctx, caller, serviceID, wanted)
+}
+
+func (f *fakeContacts) Decide(ctx context.Context, d contact.Decision) (contact.Change, error) {
+	if f.decide == nil {
+		return contact.Change{}, fmt.Errorf("Decide: %w", errUnexpectedCall)
+	}
+	return f.decide(ctx, d)
+}
+
+func (f *fakeContacts) Cancel(ctx context.Context, caller, id string) (contact.Change, error) {
+	if f.cancel == nil {
+		return contact.Change{}, fmt.Errorf("Cancel: %w", errUnexpectedCall)
+	}
+	return f.cancel(ctx, caller, id)
+}
+
+func (f *fakeContacts) Resend(ctx context.Context, caller, id string) (contact.Change, error) {
+	if f.resend == nil {
+		return contact.Change{}, fmt.Errorf("Resend: %w", errUnexpectedCall)
+	}
+	return f.resend(ctx, caller, id)
+}
+
+func (f *fakeContacts) Lookup(ctx context.Context, id, token string) (contact.Change, contact.Account, error) {
+	if f.lookup == nil {
+		return contact.Change{}, contact.Account{}, fmt.Errorf("Lookup: %w", errUnexpectedCall)
+	}
+	return f.lookup(ctx, id, token)
+}
+
+// The accounts of the sample data.
+const (
+	adminNIC   = "aa11111-ovh" // admin and tech of example.com, requester of sampleChange
+	newTechNIC = "nn22222-ovh" // the proposed tech contact
+	billingNIC = "bb33333-ovh"
+)
+
+// Secrets that the sample change carries and no response may show.
+const (
+	secretTokenHash = "f00dfacef00dfacef00dfacef00dfacef00dfacef00dfacef00dfacef00dface"
+	secretOldHash   = "0ldha5h0ldha5h0ldha5h0ldha5h0ldha5h0ldha5h0ldha5h0ldha5h0ldha5h"
+	secretTaskToken = "AQCEAAAAKgAAAAMAAAAAAAAAAdummyTaskToken"
+)
+
+func sampleService() contact.Service {
+	return contact.Service{
+		ID:   "example.com",
+		Type: "domain",
+		Contacts: map[contact.Role]string{
+			contact.Admin:   adminNIC,
+			contact.Tech:    adminNIC,
+			contact.Billing: billingNIC,
+		},
+		Open: map[contact.Role]string{contact.Tech: "c0ffee"},
+	}
+}
+
+// sampleChange is a pending request for a new tech contact: the admin has accepted, the
+// new contact has not answered yet. Times are in a non-UTC zone on purpose.
+func sampleChange() contact.Change {
+	rome := time.FixedZone("CET", 3600)
+	created := time.Date(2025, 3, 1, 10, 0, 0, 0, rome)
+	return contact.Change{
+		ID:          "c0ffee",
+		ServiceID:   "example.com",
+		ServiceType: "domain",
+		Role:        contact.Tech,
+		From:        adminNIC,
+		To:          newTechNIC,
+		RequestedBy: adminNIC,
+		State:       contact.Pending,
+		Parties: []contact.Party{
+			{NIC: adminNIC, Status: contact.Accepted, TokenHash: secretTokenHash, ReplacedHashes: []string{secretOldHash}, TaskToken: secretTaskToken},
+			{NIC: newTechNIC, Status: contact.Waiting, TokenHash: secretTokenHash, TaskToken: secretTaskToken},
+		},
+		Notify:    []string{billingNIC},
+		CreatedAt: created,
+		ExpiresAt: created.Add(14 * 24 * time.Hour),
+		History: []contact.Event{
+			{At: created, By: adminNIC, Event: "created"},
+			{At: created.Add(time.Minute), By: adminNIC, Event: "accepted", Detail: "by email link"},
+		},
+		Resends:      1,
+		LastResendAt: created.Add(2 * time.Minute),
+		Version:      3,
+	}
+}
+
+// sampleChangeJSON is sampleChange as the API shows it.
+func sampleChangeJSON() map[string]any {
+	return map[string]any{
+		"id":          "c0ffee",
+		"serviceId":   "example.com",
+		"serviceType": "domain",
+		"role":        "tech",
+		"from":        adminNIC,
+		"to":          newTechNIC,
+		"requestedBy": adminNIC,
+		"state":       "pending",
+		"parties": []any{
+			map[string]any{"nic": adminNIC, "status": "accepted"},
+			map[string]any{"nic": newTechNIC, "status": "waiting"},
+		},
+		"waitingFor": []any{newTechNIC},
+		"createdAt":  "2025-03-01T09:00:00Z",
+		"expiresAt":  "2025-03-15T09:00:00Z",
+		"history": []any{
+			map[string]any{"at": "2025-03-01T09:00:00Z", "by": adminNIC, "event": "created"},
+			map[string]any{"at": "2025-03-01T09:01:00Z", "by": adminNIC, "event": "accepted", "detail": "by email link"},
+		},
+	}
+}
+
+// newEvent is an API Gateway event for routeKey as the JWT authorizer passes it on, the
+// caller being sub; with sub empty there is no authorizer context at all.
+func newEvent(routeKey, sub string) events.APIGatewayV2HTTPRequest {
+	method, path, _ := strings.Cut(routeKey, " ")
+	e := events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: routeKey,
+		RawPath:  path,
+		Headers:  map[string]string{"content-type": "application/json", "user-agent": "test"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:  routeKey,
+			RequestID: "req-1",
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if sub != "" {
+		e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": sub}},
+		}
+	}
+	return e
+}
+
+// functionOf returns the function serving routeKey.
+func functionOf(t *testing.T, routeKey string) string {
+	t.Helper()
+	for _, r := range Routes {
+		if r.Key() == routeKey {
+			return r.Function
+		}
+	}
+	t.Fatalf("no route %q", routeKey)
+	return ""
+}
+
+// serve runs one event through the handler of the function serving its route, and fails
+// the test if Handle returns an error. It returns the response and the log lines.
+func serve(t *testing.T, f *fakeContacts, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	h := New(functionOf(t, e.RouteKey), f, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	resp, err := h.Handle(context.Background(), e)
+	if err != nil {
+		t.Fatalf("Handle returned error %v; want every failure as a response", err)
+	}
+	return resp, logs.String()
+}
+
+// decodeJSON decodes a response body, failing the test when it is not JSON.
+func decodeJSON(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
+	t.Helper()
+	if got := resp.Headers["Content-Type"]; got != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want application/json; charset=utf-8", got)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &v); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, resp.Body)
+	}
+	return v
+}
+
+// errorCode returns the code of a JSON error response.
+func errorCode(t *testing.T, resp events.APIGatewayV2HTTPResponse) string {
+	t.Helper()
+	v := decodeJSON(t, resp)
+	e, _ := v["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	if code == "" {
+		t.Errorf("body %s has no error code", resp.Body)
+	}
+	return code
+}

@@ -1,0 +1,168 @@
+// Package api turns API Gateway HTTP API events (payload format 2.0) into calls of the
+// contact use cases and their results into JSON responses, or HTML pages for the emailed
+// confirmation link. Handlers only decode, call the domain and encode: every rule lives in
+// package contact.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+// Contacts is what the handlers need of the domain; *contact.Manager implements it.
+type Contacts interface {
+	ListServices(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error)
+	ListChanges(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error)
+	GetChange(ctx context.Context, caller, id string) (contact.Change, error)
+	RequestChanges(ctx context.Context, caller, serviceID string, wanted map[contact.Role]string) ([]contact.Change, error)
+	Decide(ctx context.Context, d contact.Decision) (contact.Change, error)
+	Cancel(ctx context.Context, caller, id string) (contact.Change, error)
+	Resend(ctx context.Context, caller, id string) (contact.Change, error)
+	Lookup(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
+}
+
+var _ Contacts = (*contact.Manager)(nil)
+
+// Options tunes a Handler.
+type Options struct {
+	// Logger receives one line per request and the details of internal errors;
+	// slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Handler serves the routes of one Lambda function.
+type Handler struct {
+	contacts  Contacts
+	log       *slog.Logger
+	endpoints map[string]endpoint // by route key
+}
+
+// endpoint is one route and the code behind it. An endpoint returns either a response or
+// an error, which Handle turns into a JSON error or an HTML error page.
+type endpoint struct {
+	route Route
+	page  bool // answers with HTML pages, errors included
+	serve func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error)
+}
+
+// request is an event on its way through an endpoint.
+type request struct {
+	events.APIGatewayV2HTTPRequest
+	caller string           // the authenticated NIC handle; empty on public routes
+	lang   contact.Language // the language of the pages, once a page endpoint knows it
+}
+
+// New returns the handler of the Lambda function named function (one of the Function*
+// constants): it serves the routes of Routes that name it and answers 404 to any other.
+func New(function string, contacts Contacts, opts Options) *Handler {
+	h := &Handler{contacts: contacts, log: opts.Logger, endpoints: map[string]endpoint{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	code := map[string]endpoint{
+		"GET /me/services":                           {serve: h.listServices},
+		"GET /me/contact-changes":                    {serve: h.listChanges},
+		"GET /me/contact-changes/{id}":               {serve: h.getChange},
+		"POST /services/{serviceId}/contact-changes": {serve: h.requestChanges},
+		"POST /me/contact-changes/{id}/accept":       {serve: h.decide(true)},
+		"POST /me/contact-changes/{id}/refuse":       {serve: h.decide(false)},
+		"POST /me/contact-changes/{id}/cancel":       {serve: h.cancel},
+		"POST /me/contact-changes/{id}/resend":       {serve: h.resend},
+		"GET /contact-changes/{id}/confirm":          {page: true, serve: h.confirmPage},
+		"POST /contact-changes/{id}/confirm":         {page: true, serve: h.confirmDecision},
+	}
+	for _, rt := range Routes {
+		ep, ok := code[rt.Key()]
+		if !ok {
+			// Routes and this table are in the same package; a test keeps them in step.
+			panic(fmt.Sprintf("api: no endpoint for route %s", rt.Key()))
+		}
+		if rt.Function == function {
+			ep.route = rt
+			h.endpoints[rt.Key()] = ep
+		}
+	}
+	return h
+}
+
+// Handle serves one API Gateway event. Every failure becomes a response: the returned
+// error is always nil, so that API Gateway never answers with its own opaque 500.
+func (h *Handler) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	start := time.Now()
+	log := h.log.With("request_id", event.RequestContext.RequestID, "route", event.RouteKey)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("aws_request_id", lc.AwsRequestID)
+	}
+
+	ep, ok := h.endpoints[event.RouteKey]
+	r := &request{APIGatewayV2HTTPRequest: event}
+	defer func() {
+		if v := recover(); v != nil {
+			resp = h.failure(ctx, log, ep, r, fmt.Errorf("panic: %v", v))
+		}
+		log.InfoContext(ctx, "request served", "status", resp.StatusCode, "duration_ms", time.Since(start).Milliseconds())
+	}()
+
+	if !ok {
+		return h.failure(ctx, log, ep, r, contact.Errorf(contact.ErrNotFound, "route_not_found", "no route %.100q", event.RouteKey)), nil
+	}
+	if !ep.route.Public {
+		caller, err := callerOf(event)
+		if err != nil {
+			return h.failure(ctx, log, ep, r, err), nil
+		}
+		r.caller = caller
+		log = log.With("caller", caller)
+	}
+	resp, err := ep.serve(ctx, r)
+	if err != nil {
+		return h.failure(ctx, log, ep, r, err), nil
+	}
+	return resp, nil
+}
+
+// failure logs err and renders it as the endpoint's kind of response.
+func (h *Handler) failure(ctx context.Context, log *slog.Logger, ep endpoint, r *request, err error) events.APIGatewayV2HTTPResponse {
+	p := problemOf(err)
+	if p.Status >= http.StatusInternalServerError {
+		log.ErrorContext(ctx, "request failed", "status", p.Status, "err", err)
+	} else {
+		log.InfoContext(ctx, "request refused", "status", p.Status, "code", p.Code)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if ep.page {
+		resp = h.errorPage(r, p)
+	} else {
+		resp = jsonResponse(p.Status, errorBody{Error: errorDetail{Code: p.Code, Message: p.Message}})
+	}
+	if p.RetryAfter > 0 {
+		resp.Headers["Retry-After"] = strconv.Itoa(p.RetryAfter)
+	}
+	return resp
+}
+
+// callerOf returns the NIC handle the JWT authorizer vouched for. Identity comes from the
+// authorizer's claims only: never from a header or the body, which the caller controls.
+func callerOf(event events.APIGatewayV2HTTPRequest) (string, error) {
+	var sub string
+	if a := event.RequestContext.Authorizer; a != nil && a.JWT != nil {
+		sub = a.JWT.Claims["sub"]
+	}
+	if sub == "" {
+		return "", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "authentication is required")
+	}
+	nic, err := contact.NormalizeNIC(sub)
+	if err != nil {
+		return "", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "the token's subject is not a NIC handle")
+	}
+	return nic, nil
+}

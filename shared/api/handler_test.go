@@ -1,0 +1,574 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+func TestJSONRoutes(t *testing.T) {
+	tests := []struct {
+		name       string
+		event      events.APIGatewayV2HTTPRequest
+		fake       func(t *testing.T) *fakeContacts
+		wantStatus int
+		wantBody   map[string]any
+	}{
+		{
+			name: "list services",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("GET /me/services", "AA11111-OVH")
+				e.QueryStringParameters = map[string]string{"role": "tech", "type": "domain", "limit": "2", "cursor": "abc"}
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{listServices: func(_ context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error) {
+					want := contact.ServiceQuery{Role: contact.Tech, Type: "domain", Limit: 2, Cursor: "abc"}
+					if caller != adminNIC || q != want {
+						t.Errorf("ListServices(%q, %+v), want (%q, %+v)", caller, q, adminNIC, want)
+					}
+					return contact.ServicePage{Services: []contact.Service{sampleService()}, NextCursor: "next-page"}, nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody: map[string]any{
+				"items": []any{map[string]any{
+					"id":       "example.com",
+					"type":     "domain",
+					"contacts": map[string]any{"admin": adminNIC, "tech": adminNIC, "billing": billingNIC},
+					"myRoles":  []any{"admin", "tech"},
+				}},
+				"nextCursor": "next-page",
+			},
+		},
+		{
+			name:  "list services, last and empty page",
+			event: newEvent("GET /me/services", adminNIC),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{listServices: func(_ context.Context, _ string, q contact.ServiceQuery) (contact.ServicePage, error) {
+					if q != (contact.ServiceQuery{}) {
+						t.Errorf("query = %+v, want the zero query", q)
+					}
+					return contact.ServicePage{}, nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   map[string]any{"items": []any{}, "nextCursor": nil},
+		},
+		{
+			name: "list contact changes",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("GET /me/contact-changes", adminNIC)
+				e.QueryStringParameters = map[string]string{"state": "pending", "limit": "10", "cursor": "c1"}
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{listChanges: func(_ context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error) {
+					want := contact.ChangeQuery{State: contact.Pending, Limit: 10, Cursor: "c1"}
+					if caller != adminNIC || q != want {
+						t.Errorf("ListChanges(%q, %+v), want (%q, %+v)", caller, q, adminNIC, want)
+					}
+					return contact.ChangePage{Changes: []contact.Change{sampleChange()}}, nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   map[string]any{"items": []any{sampleChangeJSON()}, "nextCursor": nil},
+		},
+		{
+			name: "get contact change",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("GET /me/contact-changes/{id}", newTechNIC)
+				e.PathParameters = map[string]string{"id": "c0ffee"}
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{getChange: func(_ context.Context, caller, id string) (contact.Change, error) {
+					if caller != newTechNIC || id != "c0ffee" {
+						t.Errorf("GetChange(%q, %q), want (%q, c0ffee)", caller, id, newTechNIC)
+					}
+					return sampleChange(), nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   sampleChangeJSON(),
+		},
+		{
+			name: "request contact changes",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("POST /services/{serviceId}/contact-changes", adminNIC)
+				e.PathParameters = map[string]string{"serviceId": "example.com"}
+				e.Body = `{"tech": "NN22222-ovh", "billing": "bb44444-ovh"}`
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{requestChanges: func(_ context.Context, caller, serviceID string, wanted map[contact.Role]string) ([]contact.Change, error) {
+					// NIC handles pass through as sent: the domain normalizes and checks them.
+					want := map[contact.Role]string{contact.Tech: "NN22222-ovh", contact.Billing: "bb44444-ovh"}
+					if caller != adminNIC || serviceID != "example.com" || !cmp.Equal(wanted, want) {
+						t.Errorf("RequestChanges(%q, %q, %v), want (%q, example.com, %v)", caller, serviceID, wanted, adminNIC, want)
+					}
+					return []contact.Change{sampleChange()}, nil
+				}}
+			},
+			wantStatus: http.StatusCreated,
+			wantBody:   map[string]any{"items": []any{sampleChangeJSON()}},
+		},
+		{
+			name: "accept",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("POST /me/contact-changes/{id}/accept", newTechNIC)
+				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.Body = `{"token": "tok-new-tech"}`
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{decide: func(_ context.Context, d contact.Decision) (contact.Change, error) {
+					want := contact.Decision{ChangeID: "c0ffee", Token: "tok-new-tech", Caller: newTechNIC, Accept: true}
+					if d != want {
+						t.Errorf("Decide(%+v), want %+v", d, want)
+					}
+					return sampleChange(), nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   sampleChangeJSON(),
+		},
+		{
+			name: "refuse",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("POST /me/contact-changes/{id}/refuse", newTechNIC)
+				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.Body = `{"token": "tok-new-tech"}`
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{decide: func(_ context.Context, d contact.Decision) (contact.Change, error) {
+					want := contact.Decision{ChangeID: "c0ffee", Token: "tok-new-tech", Caller: newTechNIC, Accept: false}
+					if d != want {
+						t.Errorf("Decide(%+v), want %+v", d, want)
+					}
+					return sampleChange(), nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   sampleChangeJSON(),
+		},
+		{
+			name: "cancel",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("POST /me/contact-changes/{id}/cancel", adminNIC)
+				e.PathParameters = map[string]string{"id": "c0ffee"}
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{cancel: func(_ context.Context, caller, id string) (contact.Change, error) {
+					if caller != adminNIC || id != "c0ffee" {
+						t.Errorf("Cancel(%q, %q), want (%q, c0ffee)", caller, id, adminNIC)
+					}
+					return sampleChange(), nil
+				}}
+			},
+			wantStatus: http.StatusOK,
+			wantBody:   sampleChangeJSON(),
+		},
+		{
+			name: "resend",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := newEvent("POST /me/contact-changes/{id}/resend", adminNIC)
+				e.PathParameters = map[string]string{"id": "c0ffee"}
+				return e
+			}(),
+			fake: func(t *testing.T) *fakeContacts {
+				return &fakeContacts{resend: func(_ context.Context, caller, id string) (contact.Change, error) {
+					if caller != adminNIC || id != "c0ffee" {
+						t.Errorf("Resend(%q, %q), want (%q, c0ffee)", caller, id, adminNIC)
+					}
+					return sampleChange(), nil
+				}}
+			},
+			wantStatus: http.StatusAccepted,
+			wantBody:   sampleChangeJSON(),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := serve(t, tt.fake(t), tt.event)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if diff := cmp.Diff(tt.wantBody, decodeJSON(t, resp)); diff != "" {
+				t.Errorf("body mismatch (-want +got):\n%s", diff)
+			}
+			if got := resp.Headers["Cache-Control"]; got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			for _, secret := range []string{secretTokenHash, secretOldHash, secretTaskToken, "tok-new-tech", "okenHash", "askToken", `"token"`} {
+				if strings.Contains(resp.Body, secret) {
+					t.Errorf("body shows %q: %s", secret, resp.Body)
+				}
+			}
+			checkAgainstOpenAPI(t, tt.event.RouteKey, resp)
+		})
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	const internalDetail = "dynamodb: ProvisionedThroughputExceeded on table secret-table"
+	tests := []struct {
+		name           string
+		err            error
+		wantStatus     int
+		wantBody       map[string]any
+		wantRetryAfter string
+	}{
+		{"invalid", contact.Errorf(contact.ErrInvalid, "invalid_state", "unknown state %q", "x"),
+			400, errorJSON("invalid_state", `unknown state "x"`), ""},
+		{"unauthenticated", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "log in"),
+			401, errorJSON("unauthenticated", "log in"), ""},
+		{"forbidden", contact.Errorf(contact.ErrForbidden, "not_allowed", "as tech you may not"),
+			403, errorJSON("not_allowed", "as tech you may not"), ""},
+		{"not found", contact.Errorf(contact.ErrNotFound, "request_not_found", "request c0ffee not found"),
+			404, errorJSON("request_not_found", "request c0ffee not found"), ""},
+		{"conflict", contact.Errorf(contact.ErrConflict, "request_open", "still open"),
+			409, errorJSON("request_open", "still open"), ""},
+		{"gone", contact.Errorf(contact.ErrGone, "token_used", "this token was already used"),
+			410, errorJSON("token_used", "this token was already used"), ""},
+		{"rule", contact.Errorf(contact.ErrRule, "same_holder", "already holds it"),
+			422, errorJSON("same_holder", "already holds it"), ""},
+		{"rate limited", &contact.Error{Kind: contact.ErrRateLimited, Code: "resend_too_soon", Message: "wait", RetryAfter: 42},
+			429, errorJSON("resend_too_soon", "wait"), "42"},
+		{"unavailable without retry after", &contact.Error{Kind: contact.ErrUnavailable, Code: "throttled", Message: "busy"},
+			503, errorJSON("throttled", "busy"), "1"},
+		{"unavailable with retry after", &contact.Error{Kind: contact.ErrUnavailable, Code: "throttled", Message: "busy", RetryAfter: 5},
+			503, errorJSON("throttled", "busy"), "5"},
+		{"retry after only where it means something", &contact.Error{Kind: contact.ErrConflict, Code: "request_open", Message: "open", RetryAfter: 9},
+			409, errorJSON("request_open", "open"), ""},
+		{"domain error wrapped with context", fmt.Errorf("load request c0ffee: %w", contact.Errorf(contact.ErrNotFound, "request_not_found", "gone fishing")),
+			404, errorJSON("request_not_found", "gone fishing"), ""},
+		{"bare kind: generic code and message, details hidden", fmt.Errorf("save %s: %w", internalDetail, contact.ErrVersionConflict),
+			409, errorJSON("conflict", "the request conflicts with the current state; reload and try again"), ""},
+		{"unknown error", errors.New(internalDetail),
+			500, errorJSON("internal", "an internal error occurred; try again later"), ""},
+		{"domain error of no kind", &contact.Error{Code: "oops", Message: internalDetail},
+			500, errorJSON("internal", "an internal error occurred; try again later"), ""},
+		{"context deadline", fmt.Errorf("query: %w", context.DeadlineExceeded),
+			500, errorJSON("internal", "an internal error occurred; try again later"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeContacts{getChange: func(context.Context, string, string) (contact.Change, error) {
+				return contact.Change{}, tt.err
+			}}
+			e := newEvent("GET /me/contact-changes/{id}", adminNIC)
+			e.PathParameters = map[string]string{"id": "c0ffee"}
+			resp, logs := serve(t, fake, e)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.wantBody, decodeJSON(t, resp)); diff != "" {
+				t.Errorf("body mismatch (-want +got):\n%s", diff)
+			}
+			if got := resp.Headers["Retry-After"]; got != tt.wantRetryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tt.wantRetryAfter)
+			}
+			if tt.wantStatus == 500 && !strings.Contains(logs, internalDetail) && !strings.Contains(logs, "deadline") {
+				t.Errorf("the internal error is not logged: %s", logs)
+			}
+			if !strings.Contains(logs, `"request_id":"req-1"`) {
+				t.Errorf("logs lack the request id: %s", logs)
+			}
+			checkAgainstOpenAPI(t, e.RouteKey, resp)
+		})
+	}
+}
+
+func errorJSON(code, message string) map[string]any {
+	return map[string]any{"error": map[string]any{"code": code, "message": message}}
+}
+
+func TestIdentityComesFromTheAuthorizerOnly(t *testing.T) {
+	withAuthorizer := func(a *events.APIGatewayV2HTTPRequestContextAuthorizerDescription) events.APIGatewayV2HTTPRequest {
+		e := newEvent("GET /me/services", "")
+		e.RequestContext.Authorizer = a
+		return e
+	}
+	jwt := func(claims map[string]string) *events.APIGatewayV2HTTPRequestContextAuthorizerDescription {
+		return &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
+	tests := []struct {
+		name       string
+		event      events.APIGatewayV2HTTPRequest
+		wantCaller string // "" when the request must be refused with 401
+	}{
+		{"sub claim, normalized", withAuthorizer(jwt(map[string]string{"sub": " AA11111-OVH "})), adminNIC},
+		{"sub in headers is ignored", func() events.APIGatewayV2HTTPRequest {
+			e := withAuthorizer(jwt(map[string]string{"sub": adminNIC}))
+			e.Headers["sub"] = billingNIC
+			e.Headers["x-nic"] = billingNIC
+			e.Headers["x-amzn-oidc-identity"] = billingNIC
+			return e
+		}(), adminNIC},
+		{"no authorizer, sub header", func() events.APIGatewayV2HTTPRequest {
+			e := withAuthorizer(nil)
+			e.Headers["sub"] = billingNIC
+			e.QueryStringParameters = map[string]string{"sub": billingNIC}
+			return e
+		}(), ""},
+		{"no claims", withAuthorizer(jwt(nil)), ""},
+		{"other claims only", withAuthorizer(jwt(map[string]string{"username": adminNIC, "email": "a@example.com"})), ""},
+		{"sub not a NIC handle", withAuthorizer(jwt(map[string]string{"sub": "root"})), ""},
+		{"empty authorizer", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{}), ""},
+		{"lambda authorizer context is not a JWT", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			Lambda: map[string]any{"sub": adminNIC},
+		}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotCaller string
+			fake := &fakeContacts{listServices: func(_ context.Context, caller string, _ contact.ServiceQuery) (contact.ServicePage, error) {
+				gotCaller = caller
+				return contact.ServicePage{}, nil
+			}}
+			resp, _ := serve(t, fake, tt.event)
+			if tt.wantCaller == "" {
+				if resp.StatusCode != http.StatusUnauthorized || errorCode(t, resp) != "unauthenticated" {
+					t.Errorf("got %d %s, want 401 unauthenticated", resp.StatusCode, resp.Body)
+				}
+				if gotCaller != "" {
+					t.Errorf("the domain was called as %q", gotCaller)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusOK || gotCaller != tt.wantCaller {
+				t.Errorf("got %d as %q, want 200 as %q", resp.StatusCode, gotCaller, tt.wantCaller)
+			}
+		})
+	}
+}
+
+func TestEveryPrivateRouteNeedsAuthentication(t *testing.T) {
+	for _, r := range Routes {
+		if r.Public {
+			continue
+		}
+		t.Run(r.Key(), func(t *testing.T) {
+			e := newEvent(r.Key(), "")
+			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com"}
+			e.Body = `{"token":"t","tech":"nn22222-ovh"}`
+			resp, _ := serve(t, &fakeContacts{}, e)
+			if resp.StatusCode != http.StatusUnauthorized || errorCode(t, resp) != "unauthenticated" {
+				t.Errorf("got %d %s, want 401 unauthenticated", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+func TestHandlerServesOnlyItsFunctionsRoutes(t *testing.T) {
+	functions := []string{FunctionList, FunctionRequest, FunctionConfirm, FunctionResend}
+	for _, function := range functions {
+		for _, r := range Routes {
+			t.Run(function+" "+r.Key(), func(t *testing.T) {
+				h := New(function, &fakeContacts{}, Options{Logger: discardLogger})
+				resp, err := h.Handle(context.Background(), newEvent(r.Key(), adminNIC))
+				if err != nil {
+					t.Fatal(err)
+				}
+				notFound := resp.StatusCode == http.StatusNotFound && strings.Contains(resp.Body, `"route_not_found"`)
+				if notFound != (r.Function != function) {
+					t.Errorf("got %d %s; served by %s, want route_not_found exactly when not %s", resp.StatusCode, resp.Body, r.Function, function)
+				}
+			})
+		}
+	}
+	for _, key := range []string{"", "$default", "GET /", "DELETE /me/services", "get /me/services"} {
+		t.Run("unknown "+key, func(t *testing.T) {
+			resp, err := New(FunctionList, &fakeContacts{}, Options{Logger: discardLogger}).Handle(context.Background(), newEvent(key, adminNIC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusNotFound || errorCode(t, resp) != "route_not_found" {
+				t.Errorf("got %d %s, want 404 route_not_found", resp.StatusCode, resp.Body)
+			}
+		})
+	}
+}
+
+func TestMalformedInputIsA4xx(t *testing.T) {
+	const (
+		requestRoute = "POST /services/{serviceId}/contact-changes"
+		acceptRoute  = "POST /me/contact-changes/{id}/accept"
+		listRoute    = "GET /me/services"
+	)
+	b64 := base64.StdEncoding.EncodeToString
+	huge := `{"tech":"` + strings.Repeat("a", maxBodyBytes) + `"}`
+	tests := []struct {
+		name        string
+		route       string
+		body        string
+		base64      bool
+		contentType string // "" keeps application/json; "-" removes the header
+		query       map[string]string
+		wantStatus  int
+		wantCode    string // "" when the request is well formed and reaches the domain
+	}{
+		{name: "not JSON", route: requestRoute, body: `tech=nn22222-ovh`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "truncated", route: requestRoute, body: `{"tech": "nn22222-ovh"`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "empty body", route: requestRoute, body: ``, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "array", route: requestRoute, body: `["tech"]`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "string", route: requestRoute, body: `"tech"`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "null", route: requestRoute, body: `null`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "number value", route: requestRoute, body: `{"tech": 12}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "null value", route: requestRoute, body: `{"tech": null}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "object value", route: requestRoute, body: `{"tech": {"nic": "nn22222-ovh"}}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "unknown field", route: requestRoute, body: `{"tech": "nn22222-ovh", "owner": "x"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "identity in the body is an unknown field", route: requestRoute, body: `{"tech": "nn22222-ovh", "sub": "bb33333-ovh"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "field names are case sensitive", route: requestRoute, body: `{"Tech": "nn22222-ovh"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "duplicate field", route: requestRoute, body: `{"tech": "nn22222-ovh", "tech": "bb33333-ovh"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "trailing data", route: requestRoute, body: `{"tech": "nn22222-ovh"} {}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "missing colon", route: requestRoute, body: `{"tech" "nn22222-ovh"}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "invalid UTF-8 key", route: requestRoute, body: "{\"\xff\xfe\": \"x\"}", wantStatus: 400, wantCode: "invalid_body"},
+		{name: "body over 64 KiB", route: requestRoute, body: huge, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "base64 body over 64 KiB", route: requestRoute, body: b64([]byte(huge)), base64: true, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "bad base64", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, base64: true, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "base64 body", route: requestRoute, body: b64([]byte(`{"tech": "nn22222-ovh"}`)), base64: true, wantStatus: 201},
+		{name: "JSON with charset", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/json; charset=utf-8", wantStatus: 201},
+		{name: "no Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "-", wantStatus: 201},
+		{name: "empty object reaches the domain", route: requestRoute, body: `{}`, wantStatus: 201},
+		{name: "form Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/x-www-form-urlencoded", wantStatus: 415, wantCode: "unsupported_media_type"},
+		{name: "text Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "text/plain", wantStatus: 415, wantCode: "unsupported_media_type"},
+		{name: "garbled Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/json;;=", wantStatus: 415, wantCode: "unsupported_media_type"},
+		{name: "no token", route: acceptRoute, body: `{}`, wantStatus: 400, wantCode: "missing_token"},
+		{name: "empty token", route: acceptRoute, body: `{"token": ""}`, wantStatus: 400, wantCode: "missing_token"},
+		{name: "blank token", route: acceptRoute, body: `{"token": "  "}`, wantStatus: 400, wantCode: "missing_token"},
+		{name: "token of the wrong type", route: acceptRoute, body: `{"token": 123}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "token and extra field", route: acceptRoute, body: `{"token": "t", "accept": true}`, wantStatus: 400, wantCode: "invalid_body"},
+		{name: "limit not a number", route: listRoute, query: map[string]string{"limit": "ten"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit too large for an int", route: listRoute, query: map[string]string{"limit": "99999999999999999999999"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit with decimals", route: listRoute, query: map[string]string{"limit": "1.5"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "repeated limit", route: listRoute, query: map[string]string{"limit": "1,2"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "negative limit reaches the domain", route: listRoute, query: map[string]string{"limit": "-1"}, wantStatus: 200},
+		{name: "unknown role reaches the domain", route: listRoute, query: map[string]string{"role": "<owner>"}, wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEvent(tt.route, adminNIC)
+			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com"}
+			e.Body, e.IsBase64Encoded, e.QueryStringParameters = tt.body, tt.base64, tt.query
+			switch tt.contentType {
+			case "":
+			case "-":
+				delete(e.Headers, "content-type")
+			default:
+				e.Headers["content-type"] = tt.contentType
+			}
+			reached := false
+			fake := &fakeContacts{
+				requestChanges: func(context.Context, string, string, map[contact.Role]string) ([]contact.Change, error) {
+					reached = true
+					return []contact.Change{sampleChange()}, nil
+				},
+				decide: func(context.Context, contact.Decision) (contact.Change, error) {
+					reached = true
+					return sampleChange(), nil
+				},
+				listServices: func(context.Context, string, contact.ServiceQuery) (contact.ServicePage, error) {
+					reached = true
+					return contact.ServicePage{}, nil
+				},
+			}
+			resp, _ := serve(t, fake, e)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if tt.wantCode == "" {
+				if !reached {
+					t.Error("the domain was not called")
+				}
+				return
+			}
+			if got := errorCode(t, resp); got != tt.wantCode {
+				t.Errorf("code = %q, want %q", got, tt.wantCode)
+			}
+			if reached {
+				t.Error("the domain was called with malformed input")
+			}
+		})
+	}
+}
+
+func TestPanicBecomesA500(t *testing.T) {
+	fake := &fakeContacts{listServices: func(context.Context, string, contact.ServiceQuery) (contact.ServicePage, error) {
+		panic("index out of range") // a bug in the domain must not take the function down
+	}}
+	resp, logs := serve(t, fake, newEvent("GET /me/services", adminNIC))
+	if resp.StatusCode != http.StatusInternalServerError || errorCode(t, resp) != "internal" {
+		t.Errorf("got %d %s, want 500 internal", resp.StatusCode, resp.Body)
+	}
+	if !strings.Contains(logs, "panic") {
+		t.Errorf("the panic is not logged: %s", logs)
+	}
+}
+
+// FuzzHandle throws arbitrary events at every route: whatever the input, Handle answers
+// without panicking, without an error, and never with a 5xx while the domain is healthy.
+func FuzzHandle(f *testing.F) {
+	for i := range Routes {
+		f.Add(i, `{"tech":"nn22222-ovh"}`, false, "application/json", "limit=5&token=t", adminNIC)
+	}
+	f.Add(3, `{"tech":`, false, "application/json", "", adminNIC)
+	f.Add(4, `eyJ0b2tlbiI6InQifQ==`, true, "application/json", "", adminNIC)
+	f.Add(9, `token=t&decision=accept`, false, "application/x-www-form-urlencoded", "", "")
+	f.Add(9, `token=%zz`, false, "application/x-www-form-urlencoded", "", "")
+	f.Add(8, ``, false, "", "token=", "")
+	f.Add(0, ``, false, "", "limit=-99999999999999999999", "ZZ")
+	f.Fuzz(func(t *testing.T, route int, body string, isBase64 bool, contentType, rawQuery, sub string) {
+		r := Routes[((route%len(Routes))+len(Routes))%len(Routes)]
+		e := newEvent(r.Key(), sub)
+		e.Body, e.IsBase64Encoded = body, isBase64
+		e.Headers["content-type"] = contentType
+		e.RawQueryString = rawQuery
+		e.QueryStringParameters = map[string]string{}
+		for _, kv := range strings.Split(rawQuery, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			e.QueryStringParameters[k] = v
+		}
+		e.PathParameters = map[string]string{"id": body, "serviceId": body}
+		healthy := &fakeContacts{
+			listServices: func(context.Context, string, contact.ServiceQuery) (contact.ServicePage, error) {
+				return contact.ServicePage{Services: []contact.Service{sampleService()}}, nil
+			},
+			listChanges: func(context.Context, string, contact.ChangeQuery) (contact.ChangePage, error) {
+				return contact.ChangePage{Changes: []contact.Change{sampleChange()}}, nil
+			},
+			getChange: func(context.Context, string, string) (contact.Change, error) { return sampleChange(), nil },
+			requestChanges: func(context.Context, string, string, map[contact.Role]string) ([]contact.Change, error) {
+				return []contact.Change{sampleChange()}, nil
+			},
+			decide: func(context.Context, contact.Decision) (contact.Change, error) { return sampleChange(), nil },
+			cancel: func(context.Context, string, string) (contact.Change, error) { return sampleChange(), nil },
+			resend: func(context.Context, string, string) (contact.Change, error) { return sampleChange(), nil },
+			lookup: func(context.Context, string, string) (contact.Change, contact.Account, error) {
+				return sampleChange(), contact.Account{NIC: newTechNIC}, nil
+			},
+		}
+		h := New(r.Function, healthy, Options{Logger: discardLogger})
+		resp, err := h.Handle(context.Background(), e)
+		if err != nil {
+			t.Fatalf("Handle returned error %v", err)
+		}
+		if resp.StatusCode >= 500 || resp.StatusCode < 200 {
+			t.Fatalf("status %d for %+v: %s", resp.StatusCode, e, resp.Body)
+		}
+	})
+}

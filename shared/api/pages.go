@@ -1,0 +1,203 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+// The pages behind the emailed link. The link's token alone authenticates the reader.
+// Opening the link (GET) only shows the request: mail scanners open links. The answer is a
+// form POST. The pages need no JavaScript and load nothing from elsewhere.
+
+//go:embed templates/pages.html
+var templateFiles embed.FS
+
+var pageTemplates = template.Must(template.ParseFS(templateFiles, "templates/pages.html"))
+
+// pageHeaders are sent with every HTML page: nothing may be loaded, framed or sent on, and
+// a page holding a token must not be cached or leak through the Referer header.
+var pageHeaders = map[string]string{
+	"Content-Type":            "text/html; charset=utf-8",
+	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	"Referrer-Policy":         "no-referrer",
+	"Cache-Control":           "no-store",
+	"X-Content-Type-Options":  "nosniff",
+}
+
+// pageData feeds the templates. Only the fields of the page named by Page are set.
+type pageData struct {
+	Page  string // "confirm", "result" or "error"
+	Lang  contact.Language
+	Title string
+	T     texts
+
+	// The request, on confirm and result pages. Change is the API's view of it, which
+	// holds no token material.
+	Change               changeJSON
+	Summary              string
+	RoleName, StateName  string
+	CreatedAt, ExpiresAt string
+	Parties              []partyView
+
+	// The confirm page: the form, or why there is none.
+	CanAnswer        bool
+	Question, Notice string
+	Token            string
+
+	Lines []string // the result page's outcome
+
+	Sentence, Code string // the error page
+}
+
+type partyView struct{ NIC, Status string }
+
+// confirmPage shows the request the token belongs to, with Accept and Refuse buttons when
+// the token's party may still answer.
+func (h *Handler) confirmPage(ctx context.Context, r *request) (response, error) {
+	r.lang = preferredLanguage(header(r.APIGatewayV2HTTPRequest, "Accept-Language"))
+	token := strings.TrimSpace(r.QueryStringParameters["token"])
+	if token == "" {
+		return response{}, invalid("missing_token", "the link has no token")
+	}
+	c, account, err := h.contacts.Lookup(ctx, r.PathParameters["id"], token)
+	if err != nil {
+		return response{}, err
+	}
+	if l, ok := supported(string(account.Language)); ok {
+		r.lang = l
+	}
+	d := changePage(r.lang, c)
+	d.Page, d.Title = "confirm", d.T.ConfirmTitle
+	party, _ := c.Party(account.NIC)
+	switch {
+	case c.State != contact.Pending:
+		d.Notice = fmt.Sprintf(d.T.Closed, d.StateName)
+	case party == nil || party.Status != contact.Waiting:
+		d.Notice = d.T.AlreadyAnswered
+	default:
+		d.CanAnswer = true
+		d.Question = fmt.Sprintf(d.T.Question, account.NIC)
+		d.Token = token
+	}
+	return htmlResponse(http.StatusOK, d), nil
+}
+
+// confirmDecision records the answer posted from the confirm page's form.
+func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, error) {
+	r.lang = preferredLanguage(header(r.APIGatewayV2HTTPRequest, "Accept-Language"))
+	if err := requireMediaType(r.APIGatewayV2HTTPRequest, "application/x-www-form-urlencoded"); err != nil {
+		return response{}, err
+	}
+	b, err := body(r.APIGatewayV2HTTPRequest)
+	if err != nil {
+		return response{}, err
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return response{}, invalid("invalid_body", "the form is not URL-encoded")
+	}
+	// The confirm page passes on the language it was shown in.
+	if l, ok := supported(form.Get("lang")); ok {
+		r.lang = l
+	}
+	token := strings.TrimSpace(form.Get("token"))
+	if token == "" {
+		return response{}, invalid("missing_token", "the form has no token")
+	}
+	var accept bool
+	switch form.Get("decision") {
+	case "accept":
+		accept = true
+	case "refuse":
+	default:
+		return response{}, invalid("invalid_decision", "decision must be accept or refuse")
+	}
+	c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: r.PathParameters["id"], Token: token, Accept: accept})
+	if err != nil {
+		return response{}, err
+	}
+
+	d := changePage(r.lang, c)
+	d.Page, d.Title = "result", d.T.ResultTitle
+	switch waiting := c.WaitingFor(); {
+	case !accept:
+		d.Lines = []string{d.T.Refused}
+	case len(waiting) > 0:
+		d.Lines = []string{d.T.Accepted, fmt.Sprintf(d.T.WaitingFor, strings.Join(waiting, ", "))}
+	default:
+		d.Lines = []string{d.T.Accepted, d.T.Applying}
+	}
+	return htmlResponse(http.StatusOK, d), nil
+}
+
+// errorPage explains p to a person who followed an emailed link.
+func (h *Handler) errorPage(r *request, p problem) response {
+	lang := r.lang
+	if lang == "" {
+		lang = preferredLanguage(header(r.APIGatewayV2HTTPRequest, "Accept-Language"))
+	}
+	t := languages[lang]
+	sentence, ok := t.ErrorByCode[p.Code]
+	if !ok {
+		sentence, ok = t.ErrorByStatus[p.Status]
+	}
+	if !ok {
+		sentence = t.ErrorByStatus[http.StatusInternalServerError]
+		if p.Status < http.StatusInternalServerError {
+			sentence = t.ErrorByStatus[http.StatusBadRequest]
+		}
+	}
+	return htmlResponse(p.Status, pageData{Page: "error", Lang: lang, Title: t.ErrorTitle, T: t, Sentence: sentence, Code: p.Code})
+}
+
+// changePage fills the fields that describe c, in lang.
+func changePage(lang contact.Language, c contact.Change) pageData {
+	t := languages[lang]
+	d := pageData{
+		Lang:      lang,
+		T:         t,
+		Change:    newChange(c),
+		RoleName:  label(t.Roles, c.Role),
+		StateName: label(t.States, c.State),
+		CreatedAt: pageTime(c.CreatedAt),
+		ExpiresAt: pageTime(c.ExpiresAt),
+	}
+	d.Summary = fmt.Sprintf(t.Summary, c.RequestedBy, d.RoleName, c.ServiceID, c.ServiceType, c.From, c.To)
+	for _, p := range c.Parties {
+		d.Parties = append(d.Parties, partyView{NIC: p.NIC, Status: label(t.Statuses, p.Status)})
+	}
+	return d
+}
+
+// label translates a value, or shows it as is when the table does not know it.
+func label[K ~string](table map[K]string, k K) string {
+	if s, ok := table[k]; ok {
+		return s
+	}
+	return string(k)
+}
+
+// pageTime shows a time the same way in every language.
+func pageTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// htmlResponse renders d. The templates are fixed and their data is plain strings, so
+// rendering cannot fail short of a bug; even then the reader gets a page.
+func htmlResponse(status int, d pageData) response {
+	var buf bytes.Buffer
+	if err := pageTemplates.ExecuteTemplate(&buf, "layout", d); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again later.</p>")
+	}
+	return response{StatusCode: status, Headers: maps.Clone(pageHeaders), Body: buf.String()}
+}
