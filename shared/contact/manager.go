@@ -708,7 +708,8 @@ func (m *Manager) update(ctx context.Context, id string, fn func(c *Change) erro
 			return c, errNoChange
 		}
 		saved, err := m.store.SaveChange(ctx, c)
-		if errors.Is(err, ErrVersionConflict) && attempt < maxAttempts {
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+			// Another writer got there first; its write shows in the next read.
 			m.pause(attempt)
 			continue
 		}

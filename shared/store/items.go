@@ -1,0 +1,149 @@
+package store
+
+import (
+	"time"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+// The items of the two tables. Key prefixes keep the kinds apart in one key space.
+const (
+	accountPrefix  = "ACCOUNT#"
+	servicePrefix  = "SERVICE#"
+	requestPrefix  = "REQUEST#"
+	profileSK      = "PROFILE"
+	serviceSK      = "SERVICE"
+	requestSK      = "REQUEST"
+	rolePrefix     = "ROLE#"
+	involvedPrefix = "INVOLVED#"
+)
+
+type accountItem struct {
+	PK           string `dynamodbav:"pk"`
+	SK           string `dynamodbav:"sk"`
+	NIC          string `dynamodbav:"nic"`
+	Email        string `dynamodbav:"email"`
+	Language     string `dynamodbav:"language"`
+	GoodStanding bool   `dynamodbav:"goodStanding"`
+}
+
+type serviceItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	ID   string `dynamodbav:"id"`
+	Type string `dynamodbav:"type"`
+}
+
+// roleItem says who holds one role of one service, and which open request, if any, has
+// locked the role. "No lock" is the empty string, never a removed attribute.
+type roleItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	ServiceID   string `dynamodbav:"serviceId"`
+	ServiceType string `dynamodbav:"serviceType"`
+	Role        string `dynamodbav:"role"`
+	Holder      string `dynamodbav:"holder"`
+	HolderKey   string `dynamodbav:"holderKey"` // <serviceId>#<role>: orders ByHolder by service
+	OpenRequest string `dynamodbav:"openRequest"`
+}
+
+type requestItem struct {
+	PK           string      `dynamodbav:"pk"`
+	SK           string      `dynamodbav:"sk"`
+	ID           string      `dynamodbav:"id"`
+	ServiceID    string      `dynamodbav:"serviceId"`
+	ServiceType  string      `dynamodbav:"serviceType"`
+	Role         string      `dynamodbav:"role"`
+	From         string      `dynamodbav:"from"`
+	To           string      `dynamodbav:"to"`
+	RequestedBy  string      `dynamodbav:"requestedBy"`
+	State        string      `dynamodbav:"state"`
+	Parties      []partyItem `dynamodbav:"parties"`
+	Notify       []string    `dynamodbav:"notify,omitempty"`
+	CreatedAt    string      `dynamodbav:"createdAt"`
+	ExpiresAt    string      `dynamodbav:"expiresAt"`
+	History      []eventItem `dynamodbav:"history"`
+	Resends      int         `dynamodbav:"resends"`
+	LastResendAt string      `dynamodbav:"lastResendAt,omitempty"`
+	Version      int         `dynamodbav:"version"`
+	PurgeAt      int64       `dynamodbav:"purgeAt"` // TTL: DynamoDB deletes the item after this time
+}
+
+type partyItem struct {
+	NIC            string   `dynamodbav:"nic"`
+	Status         string   `dynamodbav:"status"`
+	TokenHash      string   `dynamodbav:"tokenHash"`
+	ReplacedHashes []string `dynamodbav:"replacedHashes,omitempty"`
+	TaskToken      string   `dynamodbav:"taskToken,omitempty"`
+}
+
+type eventItem struct {
+	At     string `dynamodbav:"at"`
+	By     string `dynamodbav:"by"`
+	Event  string `dynamodbav:"event"`
+	Detail string `dynamodbav:"detail,omitempty"`
+}
+
+// involvedItem indexes a request under one account that may see it.
+type involvedItem struct {
+	PK          string `dynamodbav:"pk"`
+	SK          string `dynamodbav:"sk"`
+	Involved    string `dynamodbav:"involved"`
+	InvolvedKey string `dynamodbav:"involvedKey"` // <createdAt>#<id>: orders ByInvolved by age
+	RequestID   string `dynamodbav:"requestId"`
+	PurgeAt     int64  `dynamodbav:"purgeAt"`
+}
+
+func (a accountItem) account() contact.Account {
+	return contact.Account{NIC: a.NIC, Email: a.Email, Language: contact.ParseLanguage(a.Language), GoodStanding: a.GoodStanding}
+}
+
+func roleKey(serviceID string, role contact.Role) (pk, sk string) {
+	return servicePrefix + serviceID, rolePrefix + string(role)
+}
+
+const timeFormat = time.RFC3339Nano
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s) // written by formatTime; "" reads as the zero time
+	return t
+}
+
+func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
+	it := requestItem{
+		PK: requestPrefix + c.ID, SK: requestSK, ID: c.ID, ServiceID: c.ServiceID, ServiceType: c.ServiceType,
+		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
+		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
+		Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt), Version: c.Version, PurgeAt: purgeAt.Unix(),
+	}
+	for _, p := range c.Parties {
+		it.Parties = append(it.Parties, partyItem{NIC: p.NIC, Status: string(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})
+	}
+	for _, e := range c.History {
+		it.History = append(it.History, eventItem{At: formatTime(e.At), By: e.By, Event: e.Event, Detail: e.Detail})
+	}
+	return it
+}
+
+func (it requestItem) change() contact.Change {
+	c := contact.Change{
+		ID: it.ID, ServiceID: it.ServiceID, ServiceType: it.ServiceType, Role: contact.Role(it.Role),
+		From: it.From, To: it.To, RequestedBy: it.RequestedBy, State: contact.State(it.State), Notify: it.Notify,
+		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt), Resends: it.Resends,
+		LastResendAt: parseTime(it.LastResendAt), Version: it.Version,
+	}
+	for _, p := range it.Parties {
+		c.Parties = append(c.Parties, contact.Party{NIC: p.NIC, Status: contact.PartyStatus(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})
+	}
+	for _, e := range it.History {
+		c.History = append(c.History, contact.Event{At: parseTime(e.At), By: e.By, Event: e.Event, Detail: e.Detail})
+	}
+	return c
+}
