@@ -94,15 +94,50 @@ type involvedItem struct {
 	PurgeAt     int64  `dynamodbav:"purgeAt"`
 }
 
+func accountPK(nic string) string { return accountPrefix + nic }
+func servicePK(id string) string  { return servicePrefix + id }
+func requestPK(id string) string  { return requestPrefix + id }
+
+func roleKey(serviceID string, role contact.Role) (pk, sk string) {
+	return servicePK(serviceID), rolePrefix + string(role)
+}
+
 func (a accountItem) account() contact.Account {
 	return contact.Account{NIC: a.NIC, Email: a.Email, Language: contact.ParseLanguage(a.Language), GoodStanding: a.GoodStanding}
 }
 
-func roleKey(serviceID string, role contact.Role) (pk, sk string) {
-	return servicePrefix + serviceID, rolePrefix + string(role)
+func newRoleItem(serviceID, serviceType string, role contact.Role, holder string) roleItem {
+	pk, sk := roleKey(serviceID, role)
+	return roleItem{
+		PK: pk, SK: sk, ServiceID: serviceID, ServiceType: serviceType, Role: string(role),
+		Holder: holder, HolderKey: serviceID + "#" + string(role),
+	}
 }
 
-const timeFormat = time.RFC3339Nano
+// addTo records the role's holder and lock in svc.
+func (it roleItem) addTo(svc *contact.Service) {
+	r := contact.Role(it.Role)
+	svc.Contacts[r] = it.Holder
+	if it.OpenRequest != "" {
+		svc.Open[r] = it.OpenRequest
+	}
+}
+
+// matches reports whether the role passes q's filters.
+func (it roleItem) matches(q contact.ServiceQuery) bool {
+	return (q.Role == "" || it.Role == string(q.Role)) && (q.Type == "" || it.ServiceType == q.Type)
+}
+
+func newInvolvedItem(c contact.Change, nic string, purgeAt time.Time) involvedItem {
+	return involvedItem{
+		PK: requestPK(c.ID), SK: involvedPrefix + nic, Involved: nic,
+		InvolvedKey: formatTime(c.CreatedAt) + "#" + c.ID, RequestID: c.ID, PurgeAt: purgeAt.Unix(),
+	}
+}
+
+// timeFormat is RFC 3339 in UTC with all nine fraction digits: fixed width, so that stored
+// times sort as strings in time order (RFC3339Nano trims trailing zeros and would not).
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
 func formatTime(t time.Time) string {
 	if t.IsZero() {
@@ -118,7 +153,7 @@ func parseTime(s string) time.Time {
 
 func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 	it := requestItem{
-		PK: requestPrefix + c.ID, SK: requestSK, ID: c.ID, ServiceID: c.ServiceID, ServiceType: c.ServiceType,
+		PK: requestPK(c.ID), SK: requestSK, ID: c.ID, ServiceID: c.ServiceID, ServiceType: c.ServiceType,
 		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
 		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
 		Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt), Version: c.Version, PurgeAt: purgeAt.Unix(),

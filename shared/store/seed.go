@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -64,6 +66,10 @@ func (s *Seed) normalize() error {
 		if svc.ID == "" || svc.Type == "" {
 			return fmt.Errorf("service %d: id and type are required", i+1)
 		}
+		// '#' separates the service id from the role in the ByHolder index's sort key.
+		if strings.Contains(svc.ID, "#") {
+			return fmt.Errorf("service %d: id %q contains '#'", i+1, svc.ID)
+		}
 		for _, holder := range []*string{&svc.Admin, &svc.Tech, &svc.Billing} {
 			nic, err := contact.NormalizeNIC(*holder)
 			if err != nil {
@@ -78,7 +84,8 @@ func (s *Seed) normalize() error {
 	return nil
 }
 
-// Load writes the seed's accounts and services, replacing any with the same keys.
+// Load writes the seed's accounts and services, replacing any with the same keys; the role
+// items it writes carry no lock.
 func (s *Store) Load(ctx context.Context, seed Seed) error {
 	if err := seed.normalize(); err != nil {
 		return err
@@ -86,50 +93,52 @@ func (s *Store) Load(ctx context.Context, seed Seed) error {
 	var items []any
 	for _, a := range seed.Accounts {
 		items = append(items, accountItem{
-			PK: accountPrefix + a.NIC, SK: profileSK, NIC: a.NIC, Email: a.Email,
+			PK: accountPK(a.NIC), SK: profileSK, NIC: a.NIC, Email: a.Email,
 			Language: string(contact.ParseLanguage(a.Language)), GoodStanding: a.GoodStanding,
 		})
 	}
 	for _, svc := range seed.Services {
-		items = append(items, serviceItem{PK: servicePrefix + svc.ID, SK: serviceSK, ID: svc.ID, Type: svc.Type})
-		for role, holder := range map[contact.Role]string{contact.Admin: svc.Admin, contact.Tech: svc.Tech, contact.Billing: svc.Billing} {
-			pk, sk := roleKey(svc.ID, role)
-			items = append(items, roleItem{
-				PK: pk, SK: sk, ServiceID: svc.ID, ServiceType: svc.Type, Role: string(role),
-				Holder: holder, HolderKey: svc.ID + "#" + string(role),
-			})
-		}
+		items = append(items,
+			serviceItem{PK: servicePK(svc.ID), SK: serviceSK, ID: svc.ID, Type: svc.Type},
+			newRoleItem(svc.ID, svc.Type, contact.Admin, svc.Admin),
+			newRoleItem(svc.ID, svc.Type, contact.Tech, svc.Tech),
+			newRoleItem(svc.ID, svc.Type, contact.Billing, svc.Billing),
+		)
 	}
 	return s.batchPut(ctx, s.tables.Contacts, items)
 }
 
-// batchPut writes items 25 a call, retrying what DynamoDB leaves unprocessed.
+// maxBatchWrite is the most items one BatchWriteItem call accepts.
+const maxBatchWrite = 25
+
+// batchPut writes items in calls of at most maxBatchWrite, until DynamoDB has processed
+// every item.
 func (s *Store) batchPut(ctx context.Context, table string, items []any) error {
-	for start := 0; start < len(items); start += 25 {
+	for start := 0; start < len(items); start += maxBatchWrite {
 		var writes []types.WriteRequest
-		for _, it := range items[start:min(start+25, len(items))] {
+		for _, it := range items[start:min(start+maxBatchWrite, len(items))] {
 			item, err := attributevalue.MarshalMap(it)
 			if err != nil {
-				return fmt.Errorf("encode seed item: %w", err)
+				return fmt.Errorf("encode item for %s: %w", table, err)
 			}
 			writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
 		for attempt := 0; len(writes) > 0; attempt++ {
+			if err := backoff(ctx, attempt); err != nil {
+				return fmt.Errorf("write into %s: %w", table, err)
+			}
 			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: writes}})
 			if err != nil {
-				return wrap(err, "write seed into %s", table)
+				return wrap(err, "write into %s", table)
 			}
 			writes = out.UnprocessedItems[table]
-			if len(writes) > 0 && attempt >= 8 {
-				return fmt.Errorf("write seed into %s: %d items left unprocessed", table, len(writes))
-			}
 		}
 	}
 	return nil
 }
 
-// SetHolder changes who holds a role directly, outside any request: an operator's
-// correction. A request open on the role then fails when it is applied.
+// SetHolder hands a role to nic directly, outside any request: an operator's correction. A
+// request open on the role keeps its lock, and fails when it is applied.
 func (s *Store) SetHolder(ctx context.Context, serviceID string, role contact.Role, nic string) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.tables.Contacts),
@@ -138,27 +147,34 @@ func (s *Store) SetHolder(ctx context.Context, serviceID string, role contact.Ro
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":nic": str(nic)},
 	})
-	return s.updated(err, "service %s has no %s role", serviceID, role)
+	if isConditionFailure(err) {
+		return contact.Errorf(contact.ErrNotFound, "service_not_found", "service %s has no %s role", serviceID, role)
+	}
+	if err != nil {
+		return wrap(err, "set %s of service %s", role, serviceID)
+	}
+	return nil
 }
 
 // SetStanding records whether an account is in good standing with its payments.
 func (s *Store) SetStanding(ctx context.Context, nic string, good bool) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.tables.Contacts),
-		Key:                       key(accountPrefix+nic, profileSK),
+		Key:                       key(accountPK(nic), profileSK),
 		UpdateExpression:          aws.String("SET goodStanding = :good"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":good": &types.AttributeValueMemberBOOL{Value: good}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":good": boolean(good)},
 	})
-	return s.updated(err, "no account %s", nic)
-}
-
-func (s *Store) updated(err error, missing string, args ...any) error {
-	if cancelled(err) {
-		return contact.Errorf(contact.ErrNotFound, "not_found", missing, args...)
+	if isConditionFailure(err) {
+		return contact.Errorf(contact.ErrNotFound, "account_not_found", "no account %s", nic)
 	}
 	if err != nil {
-		return wrap(err, "update")
+		return wrap(err, "set standing of %s", nic)
 	}
 	return nil
+}
+
+func isConditionFailure(err error) bool {
+	var failed *types.ConditionalCheckFailedException
+	return errors.As(err, &failed)
 }

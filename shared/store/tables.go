@@ -23,6 +23,10 @@ const (
 	ByInvolved = "ByInvolved" // requests: involvement items by NIC, newest first
 )
 
+// TTLAttribute is the requests table's time-to-live attribute, in epoch seconds. The SAM
+// template enables TTL on it; tables made by CreateTables keep their items.
+const TTLAttribute = "purgeAt"
+
 // ContactsTable is the contacts table's definition. The SAM template declares the same keys,
 // index and projection; a test holds them together.
 func ContactsTable(name string) *dynamodb.CreateTableInput {

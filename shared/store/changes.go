@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+)
+
+// CreateChanges writes the requests, at version 1, with their index items and their role
+// locks, in one transaction.
+func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) error {
+	var writes []types.TransactWriteItem
+	for _, c := range changes {
+		c.Version = 1
+		purgeAt := c.CreatedAt.Add(s.retention)
+		put, err := s.putRequest(c, "attribute_not_exists(pk)", nil)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, put)
+		for _, nic := range c.Involved() {
+			item, err := attributevalue.MarshalMap(newInvolvedItem(c, nic, purgeAt))
+			if err != nil {
+				return fmt.Errorf("encode index item of request %s: %w", c.ID, err)
+			}
+			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.tables.Requests), Item: item}})
+		}
+		writes = append(writes, types.TransactWriteItem{Update: &types.Update{
+			TableName:           aws.String(s.tables.Contacts),
+			Key:                 key(roleKey(c.ServiceID, c.Role)),
+			UpdateExpression:    aws.String("SET openRequest = :id"),
+			ConditionExpression: aws.String("holder = :from AND (attribute_not_exists(openRequest) OR openRequest = :empty)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":id": str(c.ID), ":from": str(c.From), ":empty": str(""),
+			},
+		}})
+	}
+	if len(writes) == 0 {
+		return nil
+	}
+	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if err := transactionError(err, false); err != nil {
+		return fmt.Errorf("create %d requests: %w", len(changes), err)
+	}
+	return nil
+}
+
+// Change reads a request.
+func (s *Store) Change(ctx context.Context, id string) (contact.Change, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Requests),
+		Key:            key(requestPK(id), requestSK),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return contact.Change{}, wrap(err, "get request %s", id)
+	}
+	if len(out.Item) == 0 { // the embedded backend answers an empty map for a missing item
+		return contact.Change{}, contact.Errorf(contact.ErrNotFound, "request_not_found", "request %s not found", id)
+	}
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return contact.Change{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return it.change(), nil
+}
+
+// changesCursor is where a page of ChangesOf stopped: the index item of its last request.
+// It names the account too, so that one account's cursor cannot walk another's list.
+type changesCursor struct {
+	Involved    string `json:"i"`
+	InvolvedKey string `json:"k"`
+	RequestID   string `json:"r"`
+}
+
+// ChangesOf pages through the requests involving nic, newest first. It reads the ByInvolved
+// index a page (and one more item) at a time and keeps reading until the page is full, so
+// that a state filter still gives full pages.
+func (s *Store) ChangesOf(ctx context.Context, nic string, q contact.ChangeQuery) (contact.ChangePage, error) {
+	limit := pageLimit(q.Limit)
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.tables.Requests),
+		IndexName:                 aws.String(ByInvolved),
+		KeyConditionExpression:    aws.String("involved = :nic"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":nic": str(nic)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit + 1)),
+	}
+	if q.Cursor != "" {
+		cur, err := decodeCursor[changesCursor](q.Cursor)
+		if err != nil {
+			return contact.ChangePage{}, err
+		}
+		if cur.Involved != nic || cur.InvolvedKey == "" || cur.RequestID == "" {
+			return contact.ChangePage{}, errBadCursor()
+		}
+		// An index's start key holds the table's key and the index's key.
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			"pk": str(requestPK(cur.RequestID)), "sk": str(involvedPrefix + nic),
+			"involved": str(nic), "involvedKey": str(cur.InvolvedKey),
+		}
+	}
+	var page contact.ChangePage
+	var last involvedItem // the index item of the page's last request
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return contact.ChangePage{}, wrap(err, "query requests of %s", nic)
+		}
+		var index []involvedItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &index); err != nil {
+			return contact.ChangePage{}, fmt.Errorf("decode request index of %s: %w", nic, err)
+		}
+		changes, err := s.changes(ctx, index)
+		if err != nil {
+			return contact.ChangePage{}, err
+		}
+		for _, it := range index {
+			c, ok := changes[it.RequestID]
+			if !ok || (q.State != "" && c.State != q.State) {
+				continue // a request purged before its index items is skipped too
+			}
+			if len(page.Changes) == limit {
+				page.NextCursor = encodeCursor(changesCursor{Involved: nic, InvolvedKey: last.InvolvedKey, RequestID: last.RequestID})
+				return page, nil
+			}
+			page.Changes = append(page.Changes, c)
+			last = it
+		}
+		if len(out.LastEvaluatedKey) == 0 { // the embedded backend answers an empty map
+			return page, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// changes reads the requests behind index items, by id.
+func (s *Store) changes(ctx context.Context, index []involvedItem) (map[string]contact.Change, error) {
+	keys := make([]map[string]types.AttributeValue, 0, len(index))
+	for _, it := range index {
+		keys = append(keys, key(requestPK(it.RequestID), requestSK))
+	}
+	items, err := s.batchGet(ctx, s.tables.Requests, keys)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]contact.Change, len(items))
+	for _, item := range items {
+		var it requestItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("decode request: %w", err)
+		}
+		byID[it.ID] = it.change()
+	}
+	return byID, nil
+}
+
+// SaveChange writes c over the version it was read at. A request that ends releases its role
+// in the same transaction.
+func (s *Store) SaveChange(ctx context.Context, c contact.Change) (contact.Change, error) {
+	put, err := s.putVersioned(&c)
+	if err != nil {
+		return contact.Change{}, err
+	}
+	if !c.State.Terminal() {
+		p := put.Put
+		_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+			ExpressionAttributeValues: p.ExpressionAttributeValues,
+		})
+		if err := putError(err); err != nil {
+			return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
+		}
+		return c, nil
+	}
+	release := types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.tables.Contacts),
+		Key:                       key(roleKey(c.ServiceID, c.Role)),
+		UpdateExpression:          aws.String("SET openRequest = :empty"),
+		ConditionExpression:       aws.String("openRequest = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(c.ID), ":empty": str("")},
+	}}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put, release}})
+	if err := transactionError(err, true); err != nil {
+		return contact.Change{}, fmt.Errorf("save request %s and release its role: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// ApplyChange hands the role over, releases the lock and saves the done request, in one
+// transaction that re-checks what the change relies on.
+func (s *Store) ApplyChange(ctx context.Context, c contact.Change) (contact.Change, error) {
+	put, err := s.putVersioned(&c)
+	if err != nil {
+		return contact.Change{}, err
+	}
+	writes := []types.TransactWriteItem{put, {Update: &types.Update{
+		TableName:           aws.String(s.tables.Contacts),
+		Key:                 key(roleKey(c.ServiceID, c.Role)),
+		UpdateExpression:    aws.String("SET holder = :to, openRequest = :empty"),
+		ConditionExpression: aws.String("holder = :from AND openRequest = :id"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":to": str(c.To), ":from": str(c.From), ":id": str(c.ID), ":empty": str(""),
+		},
+	}}}
+	if c.Role == contact.Billing {
+		writes = append(writes, s.inGoodStanding(c.From), s.inGoodStanding(c.To))
+	} else {
+		writes = append(writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:           aws.String(s.tables.Contacts),
+			Key:                 key(accountPK(c.To), profileSK),
+			ConditionExpression: aws.String("attribute_exists(pk)"),
+		}})
+	}
+	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if err := transactionError(err, true); err != nil {
+		return contact.Change{}, fmt.Errorf("apply request %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// inGoodStanding checks that nic's account exists and is in good standing: a missing
+// attribute compares false.
+func (s *Store) inGoodStanding(nic string) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                 aws.String(s.tables.Contacts),
+		Key:                       key(accountPK(nic), profileSK),
+		ConditionExpression:       aws.String("goodStanding = :good"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":good": boolean(true)},
+	}}
+}
+
+// putVersioned bumps c's version and returns the put that writes it if the stored request
+// is still at the version c was read at.
+func (s *Store) putVersioned(c *contact.Change) (types.TransactWriteItem, error) {
+	expected := c.Version
+	c.Version++
+	return s.putRequest(*c, "version = :expected", map[string]types.AttributeValue{":expected": num(expected)})
+}
+
+func (s *Store) putRequest(c contact.Change, condition string, values map[string]types.AttributeValue) (types.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(toRequestItem(c, c.CreatedAt.Add(s.retention)))
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode request %s: %w", c.ID, err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                 aws.String(s.tables.Requests),
+		Item:                      item,
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeValues: values,
+	}}, nil
+}
+
+// putError classifies the failure of a request's versioned put: a failed condition, or
+// another transaction writing the item, means it changed since it was read.
+func putError(err error) error {
+	var busy *types.TransactionConflictException
+	switch {
+	case err == nil:
+		return nil
+	case isConditionFailure(err), errors.As(err, &busy):
+		return contact.ErrVersionConflict
+	}
+	return wrap(err, "put")
+}
