@@ -1,0 +1,69 @@
+# Service contacts: build, run locally, test.
+#
+#   make run                       the whole system on 127.0.0.1:3000, no AWS, no Docker
+#   make token NIC=xx11111-ovh     a bearer token for the local stack
+#   make test                      every test (installs its own tools into .tools/)
+#   make build                     arm64 bootstrap binaries into bin/<function>/
+#
+# SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+ADDR ?= 127.0.0.1:3000
+SEED ?=
+NIC ?=
+FUNCTIONS := list request confirm resend await apply finish
+
+TOOLS := $(CURDIR)/.tools
+STATICCHECK_VERSION := v0.6.1
+STATICCHECK := $(TOOLS)/bin/staticcheck
+
+GO_LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: run token build test lint unit tools clean $(addprefix build-,$(FUNCTIONS))
+
+run:
+	go run ./infra/local -addr $(ADDR) $(if $(SEED),-seed $(SEED))
+
+token:
+	@test -n "$(NIC)" || { echo 'usage: make token NIC=xx11111-ovh' >&2; exit 2; }
+	@go run ./infra/local/token -nic $(NIC)
+
+build:
+	@for f in $(FUNCTIONS); do \
+		echo "build $$f"; \
+		$(GO_LAMBDA_BUILD) -o bin/$$f/bootstrap ./functions/$$f; \
+	done
+
+# One recipe for every function SAM builds; ARTIFACTS_DIR is set by SAM.
+define sam_build
+build-$(1):
+	$(GO_LAMBDA_BUILD) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
+endef
+$(eval $(call sam_build,ListFunction,list))
+$(eval $(call sam_build,RequestFunction,request))
+$(eval $(call sam_build,ConfirmFunction,confirm))
+$(eval $(call sam_build,ResendFunction,resend))
+$(eval $(call sam_build,AwaitFunction,await))
+$(eval $(call sam_build,ApplyFunction,apply))
+$(eval $(call sam_build,FinishFunction,finish))
+
+test: lint unit
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+tools: $(STATICCHECK)
+
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+	go vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	go test -race -count=1 ./...
+
+clean:
+	rm -rf bin .aws-sam

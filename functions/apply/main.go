@@ -1,0 +1,24 @@
+// Command apply is the state machine's step that applies a change every party accepted.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/servicecontacts/servicecontacts/shared/config"
+	"github.com/servicecontacts/servicecontacts/shared/step"
+)
+
+func main() {
+	log := config.Logger()
+	cfg, err := config.FromEnv(config.MailFrom, config.PublicBaseURL)
+	if err != nil {
+		config.Exit(log, err)
+	}
+	steps, err := config.Manager(context.Background(), cfg, log)
+	if err != nil {
+		config.Exit(log, err)
+	}
+	lambda.Start(step.New(steps, log).Apply)
+}

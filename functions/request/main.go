@@ -1,0 +1,24 @@
+// Command request creates contact-change requests and emails each party its token.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/servicecontacts/servicecontacts/shared/api"
+	"github.com/servicecontacts/servicecontacts/shared/config"
+)
+
+func main() {
+	log := config.Logger()
+	cfg, err := config.FromEnv(config.StateMachineARN, config.MailFrom, config.PublicBaseURL)
+	if err != nil {
+		config.Exit(log, err)
+	}
+	contacts, err := config.Manager(context.Background(), cfg, log)
+	if err != nil {
+		config.Exit(log, err)
+	}
+	lambda.Start(api.New(api.FunctionRequest, contacts, api.Options{Logger: log}).Handle)
+}

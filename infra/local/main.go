@@ -1,0 +1,102 @@
+// Command local runs the whole system on one machine with no AWS account and no Docker:
+// `make run`, or `go run ./infra/local -addr 127.0.0.1:3000 -seed seed.json`.
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/shared/store"
+)
+
+//go:embed seed.json
+var demoSeed []byte
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on")
+	seedFile := flag.String("seed", "", "JSON file of accounts and services (default: the demo seed)")
+	baseURL := flag.String("public-url", "", "base URL of emailed links (default: http://<addr>)")
+	flag.Parse()
+
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(log, *addr, *seedFile, *baseURL); err != nil {
+		log.Error("local stack stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger, addr, seedFile, baseURL string) error {
+	seed, err := readSeed(seedFile)
+	if err != nil {
+		return err
+	}
+	secret := os.Getenv("LOCAL_JWT_SECRET")
+	if secret == "" {
+		secret = "local-dev-secret"
+	}
+	var expiry time.Duration
+	if s := os.Getenv("REQUEST_EXPIRY"); s != "" {
+		if expiry, err = time.ParseDuration(s); err != nil || expiry <= 0 {
+			return fmt.Errorf("REQUEST_EXPIRY=%q is not a positive duration like 336h or 30s", s)
+		}
+	}
+	if baseURL == "" {
+		baseURL = "http://" + addr
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := stack.New(ctx, stack.Options{
+		Seed: seed, JWTSecret: []byte(secret), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	srv := &http.Server{Addr: addr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("local stack listening", "url", baseURL, "mail", baseURL+"/_local/mail/ui",
+		"accounts", len(seed.Accounts), "services", len(seed.Services))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+func readSeed(path string) (store.Seed, error) {
+	var r io.Reader = bytes.NewReader(demoSeed)
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return store.Seed{}, fmt.Errorf("open seed: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	seed, err := store.ReadSeed(r)
+	if err != nil {
+		return store.Seed{}, fmt.Errorf("read seed %s: %w", path, err)
+	}
+	return seed, nil
+}

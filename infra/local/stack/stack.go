@@ -1,0 +1,145 @@
+// Package stack assembles the whole system in one process for `make run` and the end-to-end
+// tests: the same handlers behind a router that plays API Gateway and its JWT authorizer, the
+// same store code on an embedded DynamoDB-compatible backend, the same state machine
+// definition run by an in-process executor, and a mail catcher instead of SES.
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/servicecontacts/servicecontacts/infra/local/asl"
+	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
+	"github.com/servicecontacts/servicecontacts/infra/local/mailbox"
+	"github.com/servicecontacts/servicecontacts/infra/statemachine"
+	"github.com/servicecontacts/servicecontacts/shared/api"
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/mail"
+	"github.com/servicecontacts/servicecontacts/shared/step"
+	"github.com/servicecontacts/servicecontacts/shared/store"
+	"github.com/servicecontacts/servicecontacts/shared/store/embedded"
+	"github.com/servicecontacts/servicecontacts/shared/workflow"
+)
+
+// The names the local stack gives what SAM names on AWS.
+const (
+	stateMachineARN = "arn:aws:states:us-east-1:000000000000:stateMachine:contact-change"
+	functionARN     = "arn:aws:lambda:us-east-1:000000000000:function:"
+)
+
+// Options configure a Stack. Zero values take the defaults of `make run`.
+type Options struct {
+	Seed          store.Seed
+	JWTSecret     []byte
+	PublicBaseURL string // where emailed links point, e.g. http://127.0.0.1:3000
+	Expiry        time.Duration
+	Logger        *slog.Logger
+	// WrapStep, when set, wraps each state machine step function ("await", "apply",
+	// "finish"); tests use it to hold a step back and provoke races.
+	WrapStep func(name string, f asl.Function) asl.Function
+}
+
+// Stack is the running system.
+type Stack struct {
+	Handler  http.Handler
+	Mail     *mailbox.Box
+	Store    *store.Store
+	Executor *asl.Executor
+	Manager  *contact.Manager
+}
+
+// New builds and seeds a stack. Close stops its workflows.
+func New(ctx context.Context, opts Options) (*Stack, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	log = slog.New(requestIDHandler{log.Handler()})
+
+	db := embedded.New()
+	tables := store.Tables{Contacts: "contacts", Requests: "requests"}
+	if err := store.CreateTables(ctx, db, tables); err != nil {
+		return nil, fmt.Errorf("create tables: %w", err)
+	}
+	st := store.New(db, tables)
+	if err := st.Load(ctx, opts.Seed); err != nil {
+		return nil, fmt.Errorf("load seed: %w", err)
+	}
+
+	box := mailbox.New()
+	machine, err := asl.Load(statemachine.Definition, map[string]string{
+		"AwaitFunctionArn":  functionARN + "await",
+		"ApplyFunctionArn":  functionARN + "apply",
+		"FinishFunctionArn": functionARN + "finish",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load state machine: %w", err)
+	}
+
+	// The steps call the manager, which starts executions on the executor: the executor's
+	// functions reach the manager through steps, set once both exist.
+	var steps *step.Handler
+	functions := map[string]asl.Function{}
+	for name, handler := range map[string]any{
+		"await":  func(ctx context.Context, in step.AwaitInput) (step.Result, error) { return steps.Await(ctx, in) },
+		"apply":  func(ctx context.Context, in step.ApplyInput) (step.Result, error) { return steps.Apply(ctx, in) },
+		"finish": func(ctx context.Context, in step.FinishInput) (step.Result, error) { return steps.Finish(ctx, in) },
+	} {
+		f := invoker(lambda.NewHandler(handler))
+		if opts.WrapStep != nil {
+			f = opts.WrapStep(name, f)
+		}
+		functions[functionARN+name] = f
+	}
+	exec, err := asl.New(machine, functions, asl.WithStateMachineARN(stateMachineARN), asl.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("start state machine executor: %w", err)
+	}
+
+	mgr := contact.New(contact.Config{
+		Store:    st,
+		Workflow: workflow.New(exec, stateMachineARN, nil),
+		Notifier: mail.NewNotifier(box, opts.PublicBaseURL),
+		Logger:   log,
+		Expiry:   opts.Expiry,
+	})
+	steps = step.New(mgr, log)
+
+	handlers := map[string]gateway.Function{}
+	for _, fn := range []string{api.FunctionList, api.FunctionRequest, api.FunctionConfirm, api.FunctionResend} {
+		handlers[fn] = withLambdaContext(api.New(fn, mgr, api.Options{Logger: log}).Handle)
+	}
+	gw, err := gateway.New(api.Routes, handlers, gateway.Options{
+		Secret:   opts.JWTSecret,
+		Logger:   log,
+		Fallback: box,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build gateway: %w", err)
+	}
+	return &Stack{Handler: gw, Mail: box, Store: st, Executor: exec, Manager: mgr}, nil
+}
+
+// Close stops the running workflows.
+func (s *Stack) Close() { _ = s.Executor.Close() }
+
+// invoker runs a step through aws-lambda-go's own handler, as Lambda would: JSON in, JSON
+// out, and a returned error keeps its Go type for the executor to name.
+func invoker(h lambda.Handler) asl.Function {
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newRequestID()})
+		out, err := h.Invoke(ctx, payload)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
