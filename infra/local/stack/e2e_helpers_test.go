@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -69,6 +70,9 @@ func start(t *testing.T, opts stack.Options) *env {
 		opts.Seed = seed()
 	}
 	opts.JWTSecret = secret
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	opts.PublicBaseURL = base
 	s, err := stack.New(context.Background(), opts)
 	if err != nil {

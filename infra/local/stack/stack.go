@@ -5,6 +5,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -93,7 +94,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		"apply":  func(ctx context.Context, in step.ApplyInput) (step.Result, error) { return steps.Apply(ctx, in) },
 		"finish": func(ctx context.Context, in step.FinishInput) (step.Result, error) { return steps.Finish(ctx, in) },
 	} {
-		f := invoker(lambda.NewHandler(handler))
+		f := invoker(handler)
 		if opts.WrapStep != nil {
 			f = opts.WrapStep(name, f)
 		}
@@ -132,14 +133,15 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 func (s *Stack) Close() { _ = s.Executor.Close() }
 
 // invoker runs a step through aws-lambda-go's own handler, as Lambda would: JSON in, JSON
-// out, and a returned error keeps its Go type for the executor to name.
-func invoker(h lambda.Handler) asl.Function {
+// out, and a returned error keeps its Go type for the executor to name. A handler serves one
+// call at a time (Lambda runs one per environment), so each call gets its own.
+func invoker(handler any) asl.Function {
 	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: newRequestID()})
-		out, err := h.Invoke(ctx, payload)
+		out, err := lambda.NewHandler(handler).Invoke(ctx, payload)
 		if err != nil {
 			return nil, err
 		}
-		return out, nil
+		return bytes.Clone(out), nil
 	}
 }
