@@ -259,13 +259,13 @@ func (e *env) mailsTo(address, id string) []mailMessage {
 	return out
 }
 
-// waitMail waits for a message to address about request id whose text matches pattern.
+// waitMail waits for a message to address about request id whose subject matches pattern.
 func (e *env) waitMail(address, id string, pattern *regexp.Regexp) mailMessage {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		for _, m := range e.mailsTo(address, id) {
-			if pattern.MatchString(m.Text) {
+			if pattern.MatchString(m.Subject) {
 				return m
 			}
 		}

@@ -63,8 +63,8 @@ func TestAdminSetsNewTechBothConfirm(t *testing.T) {
 		t.Fatalf("history has %d done events: %v", n, events(done))
 	}
 	// Everyone is told: both parties that it is done, the previous holder that he was replaced.
-	e.waitMail("admin@example.com", c.ID, regexp.MustCompile(`(?i)done|now held|complet`))
-	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`(?i)done|now held|complet`))
+	e.waitMail("admin@example.com", c.ID, regexp.MustCompile(`^Done`))
+	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`^Done`))
 	if len(e.mailsTo("tech@example.com", c.ID)) == 0 {
 		t.Fatal("the previous tech contact was not told")
 	}
@@ -219,10 +219,13 @@ func TestRefusal(t *testing.T) {
 	if got := fmtParties(refused); got != admin+"=waiting "+newbie+"=refused " {
 		t.Fatalf("parties %s", got)
 	}
-	e.waitMail("admin@example.com", c.ID, regexp.MustCompile(`(?i)refus`))
+	e.waitMail("admin@example.com", c.ID, regexp.MustCompile(`^Refused`))
 	_, adminToken := e.link("admin@example.com", c.ID)
 	if r := e.accept(admin, c.ID, adminToken); r.status != http.StatusGone {
 		t.Fatalf("accept after refusal: %d: %s", r.status, r.body)
+	}
+	if r := e.refuse(admin, c.ID, adminToken); r.status != http.StatusGone || r.errorCode(t) != "request_closed" {
+		t.Fatalf("refuse after refusal: %d: %s", r.status, r.body)
 	}
 	if got := e.services(admin)["example.com"]["tech"]; got != tech {
 		t.Fatalf("tech changed to %s", got)
@@ -242,7 +245,7 @@ func TestCancellation(t *testing.T) {
 	if cancelled.State != "cancelled" {
 		t.Fatalf("state %s", cancelled.State)
 	}
-	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`(?i)cancel|annul`))
+	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`^Cancelled`))
 	_, token := e.link("newbie@example.com", c.ID)
 	if r := e.accept(newbie, c.ID, token); r.status != http.StatusGone {
 		t.Fatalf("accept after cancel: %d: %s", r.status, r.body)
@@ -345,7 +348,7 @@ func TestExpiry(t *testing.T) {
 	if count(events(expired), "expired") != 1 {
 		t.Fatalf("history %v", events(expired))
 	}
-	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`(?i)expir|scadut`))
+	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`^Expired`))
 	_, newToken := e.link("newbie@example.com", c.ID)
 	if r := e.accept(newbie, c.ID, newToken); r.status != http.StatusGone || r.errorCode(t) != "request_expired" {
 		t.Fatalf("accept after expiry: %d: %s", r.status, r.body)
