@@ -223,22 +223,33 @@ func missingItems(t *testing.T, e *env) {
 
 // servicePages lists the service ids of every page of nic's services, following cursors.
 func servicePages(t *testing.T, s *store.Store, nic string, q contact.ServiceQuery) [][]string {
-	t.Helper()
-	var pages [][]string
-	for {
+	return walkPages(t, func(cursor string) ([]string, string, error) {
+		q.Cursor = cursor
 		page, err := s.ServicesOf(ctx, nic, q)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var ids []string
 		for _, svc := range page.Services {
 			ids = append(ids, svc.ID)
 		}
+		return ids, page.NextCursor, err
+	})
+}
+
+// walkPages follows cursors from the first page to the last (at most 51 pages, so that a
+// cursor that never ends fails the test instead of hanging it).
+func walkPages(t *testing.T, page func(cursor string) (ids []string, next string, err error)) [][]string {
+	t.Helper()
+	var pages [][]string
+	cursor := ""
+	for {
+		ids, next, err := page(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
 		pages = append(pages, ids)
-		if page.NextCursor == "" || len(pages) > 50 {
+		if next == "" || len(pages) > 50 {
 			return pages
 		}
-		q.Cursor = page.NextCursor
+		cursor = next
 	}
 }
 
@@ -700,23 +711,15 @@ func applyBillingOutOfStanding(t *testing.T, e *env) {
 
 // changePages lists the request ids of every page of nic's requests, following cursors.
 func changePages(t *testing.T, s *store.Store, nic string, q contact.ChangeQuery) [][]string {
-	t.Helper()
-	var pages [][]string
-	for {
+	return walkPages(t, func(cursor string) ([]string, string, error) {
+		q.Cursor = cursor
 		page, err := s.ChangesOf(ctx, nic, q)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var ids []string
 		for _, c := range page.Changes {
 			ids = append(ids, c.ID)
 		}
-		pages = append(pages, ids)
-		if page.NextCursor == "" || len(pages) > 50 {
-			return pages
-		}
-		q.Cursor = page.NextCursor
-	}
+		return ids, page.NextCursor, err
+	})
 }
 
 func changesOf(t *testing.T, e *env) {
