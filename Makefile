@@ -21,7 +21,7 @@ STATICCHECK := $(TOOLS)/bin/staticcheck
 
 GO_LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: run token build test lint unit tools clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run token build test lint unit go-test tools clean $(addprefix build-,$(FUNCTIONS))
 
 run:
 	go run ./infra/local -addr $(ADDR) $(if $(SEED),-seed $(SEED))
@@ -49,7 +49,16 @@ $(eval $(call sam_build,AwaitFunction,await))
 $(eval $(call sam_build,ApplyFunction,apply))
 $(eval $(call sam_build,FinishFunction,finish))
 
-test: lint unit
+# Each file in infra/make adds a tool the tests need: its install target to UNIT_DEPS, a
+# command that runs the tests with the tool started (and stops it after) to UNIT_WRAPPERS
+# (each a command prefix, e.g. `env VAR=value infra/make/with-tool`, as they chain),
+# and checks of its own to CHECKS.
+UNIT_DEPS :=
+UNIT_WRAPPERS :=
+CHECKS :=
+include $(sort $(wildcard infra/make/*.mk))
+
+test: lint unit $(CHECKS)
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -57,13 +66,18 @@ $(STATICCHECK):
 tools: $(STATICCHECK)
 
 lint: $(STATICCHECK)
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
 
-unit:
-	go test -race -count=1 ./...
+unit: $(UNIT_DEPS)
+	$(UNIT_WRAPPERS) $(MAKE) --no-print-directory go-test
+
+# The store suite runs verbosely, so that the output names each backend it ran on.
+go-test:
+	go test -race -count=1 -v -run '^TestStoreOn' ./shared/store/
+	go test -race -count=1 -skip '^TestStoreOn' ./...
 
 clean:
 	rm -rf bin .aws-sam
