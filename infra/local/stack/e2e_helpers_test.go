@@ -122,6 +122,11 @@ func (r response) errorCode(t *testing.T) string {
 // call sends a request as nic ("" for none) with a JSON body (nil for none).
 func (e *env) call(method, path, nic string, body any) response {
 	e.t.Helper()
+	return e.send(e.newRequest(method, path, nic, body))
+}
+
+func (e *env) newRequest(method, path, nic string, body any) *http.Request {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -130,17 +135,14 @@ func (e *env) call(method, path, nic string, body any) response {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.base+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	req := mustRequest(e.t, method, e.base+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if nic != "" {
 		req.Header.Set("Authorization", "Bearer "+e.bearer(nic))
 	}
-	return e.send(req)
+	return req
 }
 
 func (e *env) send(req *http.Request) response {
@@ -181,9 +183,10 @@ type change struct {
 		Status string `json:"status"`
 	} `json:"parties"`
 	History []struct {
-		At    string `json:"at"`
-		By    string `json:"by"`
-		Event string `json:"event"`
+		At     string `json:"at"`
+		By     string `json:"by"`
+		Event  string `json:"event"`
+		Detail string `json:"detail"`
 	} `json:"history"`
 }
 

@@ -46,6 +46,12 @@ type Options struct {
 	// WrapStep, when set, wraps each state machine step function ("await", "apply",
 	// "finish"); tests use it to hold a step back and provoke races.
 	WrapStep func(name string, f asl.Function) asl.Function
+	// DynamoDB, when set, is the backend the store runs on (DynamoDB Local in tests); its
+	// tables are created under TablePrefix. Nil means the embedded backend.
+	DynamoDB    store.API
+	TablePrefix string
+	// Sender, when set, sends the emails (SES in tests) instead of the mail catcher.
+	Sender mail.Sender
 }
 
 // Stack is the running system.
@@ -65,8 +71,11 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	log = slog.New(requestIDHandler{log.Handler()})
 
-	db := embedded.New()
-	tables := store.Tables{Contacts: "contacts", Requests: "requests"}
+	db := opts.DynamoDB
+	if db == nil {
+		db = embedded.New()
+	}
+	tables := store.Tables{Contacts: opts.TablePrefix + "contacts", Requests: opts.TablePrefix + "requests"}
 	if err := store.CreateTables(ctx, db, tables); err != nil {
 		return nil, fmt.Errorf("create tables: %w", err)
 	}
@@ -76,6 +85,10 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	}
 
 	box := mailbox.New()
+	var sender mail.Sender = box
+	if opts.Sender != nil {
+		sender = opts.Sender
+	}
 	machine, err := asl.Load(statemachine.Definition, map[string]string{
 		"AwaitFunctionArn":  functionARN + "await",
 		"ApplyFunctionArn":  functionARN + "apply",
@@ -108,7 +121,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	mgr := contact.New(contact.Config{
 		Store:    st,
 		Workflow: workflow.New(exec, stateMachineARN, nil),
-		Notifier: mail.NewNotifier(box, opts.PublicBaseURL),
+		Notifier: mail.NewNotifier(sender, opts.PublicBaseURL),
 		Logger:   log,
 		Expiry:   opts.Expiry,
 	})

@@ -1,0 +1,96 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/servicecontacts/servicecontacts/infra/local/asl"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/shared/store/storetest"
+)
+
+// The DynamoDB calls each operation makes, counted by an SDK middleware on DynamoDB Local.
+// These are the figures in the README's design notes: a change here is a change in cost and
+// latency, and must be deliberate.
+func TestDynamoDBCallsPerOperation(t *testing.T) {
+	var calls storetest.Calls
+	awaited := make(chan struct{}, 8)
+	var oneAwaitAtATime sync.Mutex // two parties' registrations racing would retry
+	e := startOnDynamoDBLocal(t, stack.Options{
+		WrapStep: func(name string, f asl.Function) asl.Function {
+			return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+				if name != "await" {
+					return f(calls.Track(ctx, "step "+name), payload)
+				}
+				oneAwaitAtATime.Lock()
+				defer oneAwaitAtATime.Unlock()
+				out, err := f(calls.Track(ctx, "step await, both parties of both requests"), payload)
+				awaited <- struct{}{}
+				return out, err
+			}
+		},
+	}, calls.Install)
+
+	do := func(label string, status int, method, path, nic string, body any) response {
+		t.Helper()
+		r := e.serve(calls.Track(context.Background(), label), e.newRequest(method, path, nic, body))
+		if r.status != status {
+			t.Fatalf("%s: status %d, want %d: %s", label, r.status, status, r.body)
+		}
+		return r
+	}
+	// Each party's await step registers its task before anyone answers, so that no answer
+	// races a registration and retries.
+	awaitBoth := func() {
+		for range 2 {
+			<-awaited
+		}
+	}
+
+	do("list services", 200, "GET", "/me/services", admin, nil)
+	created := decode[struct{ Items []change }](t, do("create", 201, "POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": newbie}).body).Items[0]
+	awaitBoth()
+	do("list requests", 200, "GET", "/me/contact-changes", admin, nil)
+	do("get request", 200, "GET", "/me/contact-changes/"+created.ID, admin, nil)
+	do("resend", 202, "POST", "/me/contact-changes/"+created.ID+"/resend", newbie, nil)
+	_, adminToken := e.link("admin@example.com", created.ID)
+	_, newbieToken := e.link("newbie@example.com", created.ID)
+	do("accept, first party", 200, "POST", "/me/contact-changes/"+created.ID+"/accept", admin, map[string]string{"token": adminToken})
+	do("accept, last party", 200, "POST", "/me/contact-changes/"+created.ID+"/accept", newbie, map[string]string{"token": newbieToken})
+	e.waitState(admin, created.ID, "done")
+
+	refused := e.request(admin, "ns1.example.net", map[string]string{"tech": newbie})[0]
+	awaitBoth()
+	_, token := e.link("newbie@example.com", refused.ID)
+	do("refuse", 200, "POST", "/me/contact-changes/"+refused.ID+"/refuse", newbie, map[string]string{"token": token})
+	e.waitState(admin, refused.ID, "refused")
+	for _, id := range []string{created.ID, refused.ID} {
+		e.waitExecution(id) // the finish step runs after the request has ended
+	}
+
+	want := []struct{ label, calls string }{
+		{"list services", "BatchGetItem×1 Query×1"},
+		{"list requests", "BatchGetItem×1 Query×1"},
+		{"get request", "GetItem×1"},
+		{"create", "GetItem×4 Query×1 TransactWriteItems×1"},
+		{"resend", "GetItem×4 PutItem×1"},
+		{"accept, first party", "GetItem×3 PutItem×1"},
+		{"accept, last party", "GetItem×2 PutItem×1"},
+		{"refuse", "GetItem×2 TransactWriteItems×1"},
+		{"step await, both parties of both requests", "GetItem×4 PutItem×4"},
+		{"step apply", "GetItem×5 Query×1 TransactWriteItems×1"},
+		{"step finish", "GetItem×3"},
+	}
+	var table strings.Builder
+	for _, w := range want {
+		got := calls.Of(w.label)
+		table.WriteString("| " + w.label + " | " + got + " |\n")
+		if got != w.calls {
+			t.Errorf("%s: DynamoDB calls %q, want %q", w.label, got, w.calls)
+		}
+	}
+	t.Logf("DynamoDB calls per operation:\n%s", table.String())
+}
