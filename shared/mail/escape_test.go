@@ -1,0 +1,50 @@
+package mail
+
+import (
+	"html"
+	"strings"
+	"testing"
+)
+
+// Every value that reaches an email, in every kind and language, is escaped in the HTML:
+// markup, both quote kinds and ampersands, in text and in attributes alike.
+func TestRenderEscapesEveryValueEverywhere(t *testing.T) {
+	const hostile = `x"'><script>alert(1)</script>&amp;<img src=x onerror=alert(2)>`
+	n := NewNotifier(nil, baseURL)
+	for _, lang := range allLanguages {
+		for _, kind := range allKinds {
+			t.Run(string(kind)+"/"+string(lang), func(t *testing.T) {
+				notice := notices(lang)[kind]
+				c := &notice.Change
+				c.ServiceID, c.ServiceType, c.RequestedBy = "svc-"+hostile, "type-"+hostile, "req-"+hostile
+				c.From, c.To, c.ID = "from-"+hostile, "to-"+hostile, "id-"+hostile
+				for i := range c.Parties {
+					c.Parties[i].NIC = "party-" + hostile
+				}
+				notice.To.NIC = "me-" + hostile
+				if notice.Token != "" {
+					notice.Token = "tok-" + hostile
+				}
+				if notice.Reason != "" {
+					notice.Reason = "why-" + hostile
+				}
+				m, err := n.Render(notice)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, raw := range []string{"<script", "<img", `x"'>`, "&amp;<"} {
+					if strings.Contains(m.HTML, raw) {
+						t.Errorf("HTML carries %q unescaped", raw)
+					}
+				}
+				// Each value shows, escaped, where the template puts it as text.
+				if !strings.Contains(m.HTML, "svc-"+html.EscapeString(hostile)) {
+					t.Error("HTML lacks the escaped service id")
+				}
+				if strings.ContainsAny(m.Subject, "\r\n") {
+					t.Errorf("subject %q spans lines", m.Subject)
+				}
+			})
+		}
+	}
+}
