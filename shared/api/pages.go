@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"maps"
@@ -19,16 +21,37 @@ import (
 // Opening the link (GET) only shows the request: mail scanners open links. The answer is a
 // form POST. The pages need no JavaScript and load nothing from elsewhere.
 
-//go:embed templates/pages.html
+//go:embed templates/pages.html templates/pages.css
 var templateFiles embed.FS
 
-var pageTemplates = template.Must(template.ParseFS(templateFiles, "templates/pages.html"))
+// pageStyle is the pages' one style sheet, inline; the Content-Security-Policy allows it by
+// its hash and allows no other style.
+var pageStyle = func() string {
+	b, err := templateFiles.ReadFile("templates/pages.css")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"style": func() template.CSS { return template.CSS(pageStyle) },
+}).ParseFS(templateFiles, "templates/pages.html"))
+
+// pageCSP allows nothing but the pages' own style sheet and posting the form back.
+var pageCSP = "default-src 'none'; style-src '" + cspHash(pageStyle) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// cspHash is the CSP source expression that allows an inline element whose content is s.
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // pageHeaders are sent with every HTML page: nothing may be loaded, framed or sent on, and
 // a page holding a token must not be cached or leak through the Referer header.
 var pageHeaders = map[string]string{
 	"Content-Type":            "text/html; charset=utf-8",
-	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	"Content-Security-Policy": pageCSP,
 	"Referrer-Policy":         "no-referrer",
 	"Cache-Control":           "no-store",
 	"X-Content-Type-Options":  "nosniff",
