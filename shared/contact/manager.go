@@ -364,7 +364,7 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 		m.answerTask(ctx, c, *p)
 	}
 	if d.Accept && c.State == Pending {
-		m.notify(ctx, NoticeWaiting, c, []string{nic}, "")
+		m.notify(ctx, NoticeWaiting, c, []string{nic}, Failure{})
 	}
 	return c, nil
 }
@@ -544,12 +544,12 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		if c.State != Applying {
 			return c, nil // already applied or failed: a retried step changes nothing
 		}
-		reason, err := m.stillApplicable(ctx, c)
+		failure, err := m.stillApplicable(ctx, c)
 		if err != nil {
 			return Change{}, err
 		}
-		if reason != "" {
-			return m.fail(ctx, c, reason)
+		if failure.Code != "" {
+			return m.fail(ctx, c, failure)
 		}
 		done := c
 		done.State = Done
@@ -557,7 +557,7 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		saved, err := m.store.ApplyChange(ctx, done)
 		switch {
 		case err == nil:
-			m.notifyOutcome(ctx, saved, "")
+			m.notifyOutcome(ctx, saved, Failure{})
 			return saved, nil
 		case errors.Is(err, ErrVersionConflict) && attempt < maxAttempts:
 			m.pause(attempt)
@@ -572,20 +572,20 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 }
 
 // stillApplicable re-checks, when the change is about to be applied, what held when it was
-// requested. It returns why the change can no longer be applied, or "".
-func (m *Manager) stillApplicable(ctx context.Context, c Change) (string, error) {
+// requested. It returns why the change can no longer be applied; a zero Failure if it can.
+func (m *Manager) stillApplicable(ctx context.Context, c Change) (Failure, error) {
 	svc, err := m.store.Service(ctx, c.ServiceID)
 	if errors.Is(err, ErrNotFound) {
-		return "the service no longer exists", nil
+		return Failure{Code: FailureServiceGone, Role: c.Role}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("load service %s: %w", c.ServiceID, err)
+		return Failure{}, fmt.Errorf("load service %s: %w", c.ServiceID, err)
 	}
 	if svc.Contacts[c.Role] != c.From {
-		return fmt.Sprintf("the %s contact changed meanwhile", c.Role), nil
+		return Failure{Code: FailureContactChanged, Role: c.Role}, nil
 	}
 	if svc.Open[c.Role] != c.ID {
-		return fmt.Sprintf("the %s role is locked by another request", c.Role), nil
+		return Failure{Code: FailureRoleLocked, Role: c.Role}, nil
 	}
 	accounts := []string{c.To}
 	if c.Role == Billing {
@@ -594,25 +594,25 @@ func (m *Manager) stillApplicable(ctx context.Context, c Change) (string, error)
 	for _, nic := range accounts {
 		a, err := m.store.Account(ctx, nic)
 		if errors.Is(err, ErrNotFound) {
-			return fmt.Sprintf("account %s no longer exists", nic), nil
+			return Failure{Code: FailureAccountGone, Role: c.Role, Account: nic}, nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("load account %s: %w", nic, err)
+			return Failure{}, fmt.Errorf("load account %s: %w", nic, err)
 		}
 		if c.Role == Billing && !a.GoodStanding {
-			return fmt.Sprintf("account %s is no longer in good standing", nic), nil
+			return Failure{Code: FailureNotInGoodStanding, Role: c.Role, Account: nic}, nil
 		}
 	}
-	return "", nil
+	return Failure{}, nil
 }
 
-func (m *Manager) fail(ctx context.Context, c Change, reason string) (Change, error) {
+func (m *Manager) fail(ctx context.Context, c Change, reason Failure) (Change, error) {
 	saved, err := m.update(ctx, c.ID, func(c *Change) error {
 		if c.State != Applying {
 			return errNoChange
 		}
 		c.State = Failed
-		c.record(m.now(), System, "failed", reason)
+		c.record(m.now(), System, "failed", reason.String())
 		return nil
 	})
 	if errors.Is(err, errNoChange) {
@@ -647,13 +647,13 @@ func (m *Manager) Finish(ctx context.Context, id string, outcome State) (Change,
 		return m.Apply(ctx, id)
 	}
 	if c.State == outcome {
-		m.notifyOutcome(ctx, c, "")
+		m.notifyOutcome(ctx, c, Failure{})
 	}
 	return c, nil
 }
 
 // notifyOutcome tells the requester, the parties and the previous holder how a request ended.
-func (m *Manager) notifyOutcome(ctx context.Context, c Change, reason string) {
+func (m *Manager) notifyOutcome(ctx context.Context, c Change, failure Failure) {
 	kind := map[State]NoticeKind{Done: NoticeDone, Refused: NoticeRefused, Cancelled: NoticeCancelled, Expired: NoticeExpired, Failed: NoticeFailed}[c.State]
 	if kind == "" {
 		return
@@ -665,20 +665,20 @@ func (m *Manager) notifyOutcome(ctx context.Context, c Change, reason string) {
 		}
 		told = append(told, nic)
 	}
-	m.notify(ctx, kind, c, told, reason)
+	m.notify(ctx, kind, c, told, failure)
 	if kind == NoticeDone {
-		m.notify(ctx, NoticeReplaced, c, c.Notify, "")
+		m.notify(ctx, NoticeReplaced, c, c.Notify, Failure{})
 	}
 }
 
-func (m *Manager) notify(ctx context.Context, kind NoticeKind, c Change, nics []string, reason string) {
+func (m *Manager) notify(ctx context.Context, kind NoticeKind, c Change, nics []string, failure Failure) {
 	for _, nic := range nics {
 		acct, err := m.store.Account(ctx, nic)
 		if err == nil && acct.Email == "" {
 			continue
 		}
 		if err == nil {
-			err = m.notifier.Notify(ctx, Notice{Kind: kind, To: acct, Change: c, Reason: reason})
+			err = m.notifier.Notify(ctx, Notice{Kind: kind, To: acct, Change: c, Failure: failure})
 		}
 		if err != nil {
 			m.log.WarnContext(ctx, "notice not sent", "kind", kind, "request", c.ID, "to", nic, "err", err)

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"fmt"
 	"context"
 	"time"
 )
@@ -100,8 +101,47 @@ type Notice struct {
 	Change Change
 	// Token is the recipient's confirmation token; set only for NoticeToken.
 	Token string
-	// Reason says why a request failed (NoticeFailed), in plain words.
-	Reason string
+	// Failure says why a request failed; set only for NoticeFailed.
+	Failure Failure
+}
+
+// Failure says why an accepted change could not be applied. Notifiers word it in the
+// recipient's language; String words it in English for the request's history.
+type Failure struct {
+	Code    FailureCode
+	Role    Role   // the role the change was for
+	Account string // the account concerned, for FailureAccountGone and FailureNotInGoodStanding
+}
+
+// FailureCode names a reason a change could not be applied.
+type FailureCode string
+
+// The reasons an accepted change may no longer apply when its turn comes.
+const (
+	FailureServiceGone       FailureCode = "service_gone"         // the service was deleted
+	FailureContactChanged    FailureCode = "contact_changed"      // the role changed hands meanwhile
+	FailureRoleLocked        FailureCode = "role_locked"          // another request holds the role
+	FailureAccountGone       FailureCode = "account_gone"         // the new holder's account was closed
+	FailureNotInGoodStanding FailureCode = "not_in_good_standing" // a billing account fell behind
+)
+
+// FailureCodes lists every FailureCode, for those who must word each one.
+var FailureCodes = []FailureCode{FailureServiceGone, FailureContactChanged, FailureRoleLocked, FailureAccountGone, FailureNotInGoodStanding}
+
+func (f Failure) String() string {
+	switch f.Code {
+	case FailureServiceGone:
+		return "the service no longer exists"
+	case FailureContactChanged:
+		return fmt.Sprintf("the %s contact changed meanwhile", f.Role)
+	case FailureRoleLocked:
+		return fmt.Sprintf("the %s role is locked by another request", f.Role)
+	case FailureAccountGone:
+		return fmt.Sprintf("account %s no longer exists", f.Account)
+	case FailureNotInGoodStanding:
+		return fmt.Sprintf("account %s is no longer in good standing", f.Account)
+	}
+	return string(f.Code)
 }
 
 // Notifier sends notices (by SES on AWS, to the mail catcher locally).

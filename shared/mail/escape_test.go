@@ -4,6 +4,8 @@ import (
 	"html"
 	"strings"
 	"testing"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
 // Every value that reaches an email, in every kind and language, is escaped in the HTML:
@@ -25,8 +27,8 @@ func TestRenderEscapesEveryValueEverywhere(t *testing.T) {
 				if notice.Token != "" {
 					notice.Token = "tok-" + hostile
 				}
-				if notice.Reason != "" {
-					notice.Reason = "why-" + hostile
+				if notice.Failure.Code != "" {
+					notice.Failure = contact.Failure{Code: contact.FailureAccountGone, Account: "why-" + hostile}
 				}
 				m, err := n.Render(notice)
 				if err != nil {

@@ -129,7 +129,7 @@ func newView(n contact.Notice, lang contact.Language, link string) view {
 		YouAsked:    c.RequestedBy == n.To.NIC,
 		ExpiresAt:   loc.date(c.ExpiresAt),
 		WaitingFor:  strings.Join(c.WaitingFor(), ", "),
-		Reason:      n.Reason,
+		Reason:      loc.failure(n.Failure),
 	}
 	if n.Kind == contact.NoticeToken {
 		v.Link, v.Token = link, n.Token

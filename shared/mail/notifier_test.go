@@ -72,7 +72,7 @@ func notices(lang contact.Language) map[contact.NoticeKind]contact.Notice {
 		contact.NoticeCancelled: {Kind: contact.NoticeCancelled, To: to(newTech), Change: with(contact.Cancelled, nil)},
 		contact.NoticeExpired:   {Kind: contact.NoticeExpired, To: to(admin), Change: with(contact.Expired, nil)},
 		contact.NoticeFailed: {Kind: contact.NoticeFailed, To: to(admin), Change: with(contact.Failed, allAccepted),
-			Reason: "the tech contact changed meanwhile"},
+			Failure: contact.Failure{Code: contact.FailureContactChanged, Role: contact.Tech}},
 	}
 }
 
@@ -131,7 +131,7 @@ func TestRenderSameValuesInTextAndHTML(t *testing.T) {
 					t.Fatal(err)
 				}
 				c := notice.Change
-				values := []string{c.ID, c.ServiceID, c.ServiceType, c.From, c.To, c.RequestedBy, notice.To.NIC, notice.Reason}
+				values := []string{c.ID, c.ServiceID, c.ServiceType, c.From, c.To, c.RequestedBy, notice.To.NIC, locales[lang].failure(notice.Failure)}
 				if kind == contact.NoticeToken {
 					values = append(values, notice.Token, n.ConfirmLink(c.ID, notice.Token), locales[lang].date(c.ExpiresAt))
 				}
@@ -184,7 +184,10 @@ func TestRenderEscapesHTML(t *testing.T) {
 		{"nic", func(n *contact.Notice) { n.Change.RequestedBy = hostile; n.To.NIC = hostile }},
 		{"request id", func(n *contact.Notice) { n.Change.ID = hostile }},
 		{"token", func(n *contact.Notice) { n.Token = hostile }},
-		{"reason", func(n *contact.Notice) { n.Kind = contact.NoticeFailed; n.Reason = hostile }},
+		{"failure", func(n *contact.Notice) {
+			n.Kind = contact.NoticeFailed
+			n.Failure = contact.Failure{Code: contact.FailureAccountGone, Account: hostile}
+		}},
 	}
 	n := NewNotifier(nil, baseURL)
 	for _, tt := range tests {
