@@ -2,12 +2,8 @@ package mail_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 	"github.com/servicecontacts/servicecontacts/shared/mail"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
@@ -33,8 +29,8 @@ const (
 var jwtSecret = []byte("ses-stack-secret")
 
 type sesStack struct {
+	*stacktest.Site
 	t      *testing.T
-	base   string
 	faults *mail.Faults
 	email  map[string]string // NIC handle to address, unique to this test
 }
@@ -50,26 +46,14 @@ func startSESStack(t *testing.T) *sesStack {
 	}
 	sender := mail.NewSES(mail.EmulatorClient(t, faults), "no-reply@contacts.example.com", "contacts-events")
 
-	// The handler is set once the stack exists, which needs the server's address first.
-	var handler http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	s.base = srv.URL
-	st, err := stack.New(context.Background(), stack.Options{
+	s.Site = stacktest.Start(t, stack.Options{
 		Seed: store.Seed{
 			Accounts: accounts,
 			Services: []store.SeedService{{ID: "example.com", Type: "domain", Admin: adminNIC, Tech: techNIC, Billing: billNIC}},
 		},
-		JWTSecret:     jwtSecret,
-		PublicBaseURL: srv.URL,
-		Logger:        slog.New(slog.DiscardHandler),
-		Sender:        sender,
+		JWTSecret: jwtSecret,
+		Sender:    sender,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	handler = st.Handler
 	return s
 }
 
@@ -82,40 +66,16 @@ type change struct {
 
 func (s *sesStack) call(method, path, nic string, body any, want int) []byte {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if nic != "" {
-		tok, err := gateway.Sign(jwtSecret, map[string]any{"sub": nic, "exp": time.Now().Add(time.Hour).Unix()})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	return s.do(req, want)
+	return s.Must(want, method, path, nic, body)
 }
 
 func (s *sesStack) do(req *http.Request, want int) []byte {
 	s.t.Helper()
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
-	if err != nil {
-		s.t.Fatal(err)
+	r := s.Do(req)
+	if r.Status != want {
+		s.t.Fatalf("%s %s: status %d, want %d", req.Method, req.URL.Path, r.Status, want)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		s.t.Fatalf("%s %s: status %d, want %d", req.Method, req.URL.Path, resp.StatusCode, want)
-	}
-	return b
+	return r.Body
 }
 
 func (s *sesStack) requestNewTech() change {
@@ -165,7 +125,7 @@ func (s *sesStack) tokenLink(nic, id string) (link, token string) {
 	s.t.Helper()
 	e := s.waitEmail(nic, id, regexp.MustCompile(`(?i)confirm`))
 	m := confirmLink.FindStringSubmatch(e.Body.Text)
-	if m == nil || m[1] != id || !strings.HasPrefix(m[0], s.base+"/") {
+	if m == nil || m[1] != id || !strings.HasPrefix(m[0], s.URL+"/") {
 		s.t.Fatalf("the token email to %s has no link to this server's confirmation page for %s", nic, id)
 	}
 	if !strings.Contains(e.Body.HTML, `href="`+strings.ReplaceAll(m[0], "&", "&amp;")+`"`) {
@@ -184,7 +144,7 @@ func (s *sesStack) acceptByLink(link, token string) {
 	get, _ := http.NewRequest("GET", link, nil)
 	s.do(get, http.StatusOK)
 	u, _ := url.Parse(link)
-	post, _ := http.NewRequest("POST", s.base+u.Path, strings.NewReader(url.Values{"token": {token}, "decision": {"accept"}}.Encode()))
+	post, _ := http.NewRequest("POST", s.URL+u.Path, strings.NewReader(url.Values{"token": {token}, "decision": {"accept"}}.Encode()))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	s.do(post, http.StatusOK)
 }

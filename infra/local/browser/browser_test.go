@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,8 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -128,17 +125,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 
 // site is the local stack on a loopback port.
 type site struct {
-	t     *testing.T
-	base  string
-	stack *stack.Stack
+	*stacktest.Site
+	t *testing.T
 }
 
 func start(t *testing.T) *site {
 	t.Helper()
-	var handler http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	st, err := stack.New(context.Background(), stack.Options{
+	return &site{t: t, Site: stacktest.Start(t, stack.Options{
 		Seed: store.Seed{
 			Accounts: []store.SeedAccount{
 				{NIC: admin, Email: "admin@example.com", Language: "en", GoodStanding: true},
@@ -148,16 +141,8 @@ func start(t *testing.T) *site {
 			},
 			Services: []store.SeedService{{ID: "example.com", Type: "domain", Admin: admin, Tech: tech, Billing: bill}},
 		},
-		JWTSecret:     secret,
-		PublicBaseURL: srv.URL,
-		Logger:        slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	handler = st.Handler
-	return &site{t: t, base: srv.URL, stack: st}
+		JWTSecret: secret,
+	})}
 }
 
 type change struct {
@@ -168,35 +153,7 @@ type change struct {
 
 func (s *site) call(method, path, nic string, body any, want int) []byte {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if nic != "" {
-		tok, err := gateway.Sign(secret, map[string]any{"sub": nic, "exp": time.Now().Add(time.Hour).Unix()})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		s.t.Fatalf("%s %s: status %d, want %d", method, path, resp.StatusCode, want)
-	}
-	return b
+	return s.Must(want, method, path, nic, body)
 }
 
 func (s *site) get(nic, id string) change {
@@ -252,8 +209,8 @@ func (s *site) link(address, id string) string {
 			continue
 		}
 		if l := confirmLink.FindStringSubmatch(m.Text); l != nil && l[1] == id {
-			if !strings.HasPrefix(l[0], s.base+"/") {
-				s.t.Fatalf("the link to %s points elsewhere than the local server %s", address, s.base)
+			if !strings.HasPrefix(l[0], s.URL+"/") {
+				s.t.Fatalf("the link to %s points elsewhere than the local server %s", address, s.URL)
 			}
 			return l[0]
 		}
@@ -353,7 +310,7 @@ func TestConfirmInTheBrowser(t *testing.T) {
 
 	// An unknown token.
 	u, _ := url.Parse(link)
-	if status := open(t, ctx, s.base+u.Path+"?token=not-a-real-token"); status != http.StatusForbidden {
+	if status := open(t, ctx, s.URL+u.Path+"?token=not-a-real-token"); status != http.StatusForbidden {
 		t.Errorf("unknown token: status %d, want 403", status)
 	}
 	screenshot(t, ctx, "4-unknown-token")
@@ -361,7 +318,7 @@ func TestConfirmInTheBrowser(t *testing.T) {
 
 	// The admin reads his mail in the mail catcher and follows the link from it.
 	adminLink := s.link("admin@example.com", id)
-	if status := open(t, ctx, s.base+"/_local/mail/ui"); status != http.StatusOK {
+	if status := open(t, ctx, s.URL+"/_local/mail/ui"); status != http.StatusOK {
 		t.Fatalf("mail catcher: status %d", status)
 	}
 	screenshot(t, ctx, "5-mail-catcher")
@@ -380,7 +337,7 @@ func TestConfirmInTheBrowser(t *testing.T) {
 		if f.Sandbox == "" || strings.Contains(f.Sandbox, "allow-scripts") || strings.Contains(f.Sandbox, "allow-same-origin") {
 			t.Errorf("the message %q is shown in a frame sandboxed with %q", f.Title, f.Sandbox)
 		}
-		if strings.Contains(f.Srcdoc, s.base+"/contact-changes/"+id+"/confirm?token=") {
+		if strings.Contains(f.Srcdoc, s.URL+"/contact-changes/"+id+"/confirm?token=") {
 			tokenMails++
 		}
 	}

@@ -1,13 +1,9 @@
 package stack_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
-	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+		"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -54,6 +50,7 @@ func seed() store.Seed {
 
 // env is a running local stack on a loopback port.
 type env struct {
+	*stacktest.Site
 	t     *testing.T
 	base  string
 	stack *stack.Stack
@@ -61,39 +58,12 @@ type env struct {
 
 func start(t *testing.T, opts stack.Options) *env {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	if opts.Seed.Accounts == nil {
 		opts.Seed = seed()
 	}
 	opts.JWTSecret = secret
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	opts.PublicBaseURL = base
-	s, err := stack.New(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: s.Handler}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		s.Close()
-	})
-	return &env{t: t, base: base, stack: s}
-}
-
-func (e *env) bearer(nic string) string {
-	e.t.Helper()
-	tok, err := gateway.Sign(secret, map[string]any{"sub": nic, "exp": time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tok
+	site := stacktest.Start(t, opts)
+	return &env{Site: site, t: t, base: site.URL, stack: site.Stack}
 }
 
 // response is an HTTP answer with its JSON body decoded loosely.
@@ -122,41 +92,13 @@ func (r response) errorCode(t *testing.T) string {
 // call sends a request as nic ("" for none) with a JSON body (nil for none).
 func (e *env) call(method, path, nic string, body any) response {
 	e.t.Helper()
-	return e.send(e.newRequest(method, path, nic, body))
-}
-
-func (e *env) newRequest(method, path, nic string, body any) *http.Request {
-	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req := mustRequest(e.t, method, e.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if nic != "" {
-		req.Header.Set("Authorization", "Bearer "+e.bearer(nic))
-	}
-	return req
+	return e.send(e.Request(method, path, nic, body))
 }
 
 func (e *env) send(req *http.Request) response {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	r := e.Do(req)
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // must checks the status of a call and returns its JSON body.

@@ -79,7 +79,7 @@ func TestDynamoDBFaultsReachCallersAsStatuses(t *testing.T) {
 			cl := tt.call(e, c.ID, token)
 
 			faults.Fail(tt.operation, tt.fault, -1)
-			r := e.serve(faults.Scope(context.Background()), e.newRequest(cl.method, cl.path, cl.nic, bodyOrNil(cl.body)))
+			r := e.serve(faults.Scope(context.Background()), e.Request(cl.method, cl.path, cl.nic, bodyOrNil(cl.body)))
 
 			if r.status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)

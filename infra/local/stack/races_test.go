@@ -46,7 +46,7 @@ func TestFiftyDecisionsOnOneRequest(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					tr := tries[i%len(tries)]
-					req := e.newRequest("POST", "/me/contact-changes/"+c.ID+"/"+tr.decision, tr.nic, map[string]string{"token": tr.token})
+					req := e.Request("POST", "/me/contact-changes/"+c.ID+"/"+tr.decision, tr.nic, map[string]string{"token": tr.token})
 					<-ready
 					r := e.send(req)
 					statuses[i] = r.status
@@ -112,7 +112,7 @@ func TestRequestsForOneRoleCreatedAtOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					req := e.newRequest("POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": to})
+					req := e.Request("POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": to})
 					<-ready
 					statuses[i] = e.send(req).status
 				}()

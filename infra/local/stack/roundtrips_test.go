@@ -36,7 +36,7 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 
 	do := func(label string, status int, method, path, nic string, body any) response {
 		t.Helper()
-		r := e.serve(calls.Track(context.Background(), label), e.newRequest(method, path, nic, body))
+		r := e.serve(calls.Track(context.Background(), label), e.Request(method, path, nic, body))
 		if r.status != status {
 			t.Fatalf("%s: status %d, want %d: %s", label, r.status, status, r.body)
 		}
