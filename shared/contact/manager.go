@@ -150,6 +150,7 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	now := m.now().UTC()
 	var changes []Change
 	tokens := map[string]map[string]string{} // request id → party → token, only in memory
+	accounts := m.accountReader()
 	for _, role := range Roles {
 		raw, ok := wanted[role]
 		if !ok {
@@ -166,7 +167,7 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 		if open := svc.Open[role]; open != "" {
 			return nil, Errorf(ErrConflict, "request_open", "request %s for the %s role of %s is still open", open, role, svc.ID)
 		}
-		if err := m.checkPrerequisites(ctx, svc, role, caller, to, perm); err != nil {
+		if err := checkPrerequisites(ctx, accounts, svc, role, to, perm); err != nil {
 			return nil, err
 		}
 		c, partyTokens, err := m.newChange(svc, role, caller, to, perm, now)
@@ -193,7 +194,7 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	}
 
 	for i, c := range changes {
-		changes[i] = m.sendTokens(ctx, c, tokens[c.ID], c.WaitingFor())
+		changes[i] = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
 	}
 	return changes, nil
 }
@@ -201,8 +202,8 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 // checkPrerequisites checks the accounts a change involves: the new holder exists and has an
 // email address, every party can receive its token, and billing moves only between accounts
 // in good standing.
-func (m *Manager) checkPrerequisites(ctx context.Context, svc Service, role Role, caller, to string, perm Permission) error {
-	newAcct, err := m.store.Account(ctx, to)
+func checkPrerequisites(ctx context.Context, accounts *accountReader, svc Service, role Role, to string, perm Permission) error {
+	newAcct, err := accounts.get(ctx, to)
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(ErrRule, "contact_not_found", "no account %s", to)
 	}
@@ -216,7 +217,7 @@ func (m *Manager) checkPrerequisites(ctx context.Context, svc Service, role Role
 		if nic == to {
 			continue
 		}
-		a, err := m.store.Account(ctx, nic)
+		a, err := accounts.get(ctx, nic)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("load account %s: %w", nic, err)
 		}
@@ -227,7 +228,7 @@ func (m *Manager) checkPrerequisites(ctx context.Context, svc Service, role Role
 	if role != Billing {
 		return nil
 	}
-	current, err := m.store.Account(ctx, svc.Contacts[Billing])
+	current, err := accounts.get(ctx, svc.Contacts[Billing])
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("load account %s: %w", svc.Contacts[Billing], err)
 	}
@@ -282,10 +283,10 @@ func (m *Manager) abandon(ctx context.Context, changes []Change, why string) {
 
 // sendTokens emails each listed party its token. A failed email is recorded in the request's
 // history, where the parties see it; the request stays open and a resend can try again.
-func (m *Manager) sendTokens(ctx context.Context, c Change, tokens map[string]string, nics []string) Change {
+func (m *Manager) sendTokens(ctx context.Context, accounts *accountReader, c Change, tokens map[string]string, nics []string) Change {
 	var failed []string
 	for _, nic := range nics {
-		acct, err := m.store.Account(ctx, nic)
+		acct, err := accounts.get(ctx, nic)
 		if err == nil {
 			err = m.notifier.Notify(ctx, Notice{Kind: NoticeToken, To: acct, Change: c, Token: tokens[nic]})
 		}
@@ -308,6 +309,28 @@ func (m *Manager) sendTokens(ctx context.Context, c Change, tokens map[string]st
 		return c
 	}
 	return saved
+}
+
+// accountReader reads accounts for one call, each once: checking a new request and emailing
+// its parties need the same accounts.
+type accountReader struct {
+	store Store
+	read  map[string]Account
+}
+
+func (m *Manager) accountReader() *accountReader {
+	return &accountReader{store: m.store, read: map[string]Account{}}
+}
+
+func (r *accountReader) get(ctx context.Context, nic string) (Account, error) {
+	if a, ok := r.read[nic]; ok {
+		return a, nil
+	}
+	a, err := r.store.Account(ctx, nic)
+	if err == nil {
+		r.read[nic] = a
+	}
+	return a, err
 }
 
 // Decision is a party's answer to a request, with the token that proves it is theirs.
@@ -503,7 +526,7 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 	if err != nil {
 		return Change{}, err
 	}
-	return m.sendTokens(ctx, c, tokens, c.WaitingFor()), nil
+	return m.sendTokens(ctx, m.accountReader(), c, tokens, c.WaitingFor()), nil
 }
 
 // RegisterTask stores the workflow's callback token for a party, then answers it at once if

@@ -75,7 +75,7 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"list services", "BatchGetItem×1 Query×1"},
 		{"list requests", "BatchGetItem×1 Query×1"},
 		{"get request", "GetItem×1"},
-		{"create", "GetItem×4 Query×1 TransactWriteItems×1"},
+		{"create", "GetItem×2 Query×1 TransactWriteItems×1"},
 		{"resend", "GetItem×4 PutItem×1"},
 		{"accept, first party", "GetItem×3 PutItem×1"},
 		{"accept, last party", "GetItem×2 PutItem×1"},
