@@ -1,8 +1,8 @@
 package contact
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"time"
 )
 

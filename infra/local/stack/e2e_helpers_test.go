@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-		"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
