@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -87,6 +88,8 @@ func (s *Seed) normalize() error {
 // Load writes the seed's accounts and services, replacing any with the same keys; the role
 // items it writes carry no lock.
 func (s *Store) Load(ctx context.Context, seed Seed) error {
+	// Normalize a copy: callers may load one seed into several stores at once.
+	seed = Seed{Accounts: slices.Clone(seed.Accounts), Services: slices.Clone(seed.Services)}
 	if err := seed.normalize(); err != nil {
 		return err
 	}
