@@ -1,0 +1,302 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/samtemplate"
+	"github.com/servicecontacts/servicecontacts/shared/api"
+	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/store"
+)
+
+// The request id and the token the event files carry. Events on a request are replayed
+// against one the test creates: these are replaced by its id and the party's real token.
+const (
+	sampleID    = "6f1c2a9e0b7d4c3f8e5a1b2c3d4e5f60"
+	sampleToken = "Zk3q9XwR2mT7bV1cN8pL4sJ6dF0gA5eK2uY3hQ7oI9w"
+)
+
+// The request the events act on: example.com's admin asks for dana (ww44444-ovh) as tech.
+const (
+	requester = "xx11111-ovh"
+	newTech   = "ww44444-ovh"
+	newEmail  = "dana@example.com"
+	serviceID = "example.com"
+)
+
+// What each event file must answer.
+var want = map[string]int{
+	"list-services.json":           http.StatusOK,
+	"list-contact-changes.json":    http.StatusOK,
+	"get-contact-change.json":      http.StatusOK,
+	"request-contact-changes.json": http.StatusCreated,
+	"accept-contact-change.json":   http.StatusOK,
+	"refuse-contact-change.json":   http.StatusOK,
+	"cancel-contact-change.json":   http.StatusOK,
+	"resend-contact-change.json":   http.StatusAccepted,
+	"confirmation-page.json":       http.StatusOK,
+	"confirmation-decision.json":   http.StatusOK,
+}
+
+type event struct {
+	file  string
+	raw   []byte
+	event events.APIGatewayV2HTTPRequest
+}
+
+func loadEvents(t *testing.T) []event {
+	t.Helper()
+	files, err := filepath.Glob("*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []event
+	for _, f := range files {
+		if f == "env.json" {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields() // a misspelt field would be silently dropped
+		var e events.APIGatewayV2HTTPRequest
+		if err := dec.Decode(&e); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, event{file: f, raw: raw, event: e})
+	}
+	return out
+}
+
+func seed(t *testing.T) store.Seed {
+	t.Helper()
+	f, err := os.Open("../local/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := store.ReadSeed(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func routeOf(key string) (api.Route, bool) {
+	for _, r := range api.Routes {
+		if r.Key() == key {
+			return r, true
+		}
+	}
+	return api.Route{}, false
+}
+
+// The event files cover every route of api.Routes exactly once, and each is a consistent
+// payload format 2.0 event: its route key, method and path agree, its path parameters fill
+// the route's path, protected routes carry a seeded NIC in the JWT's sub claim and public
+// ones no authorizer at all.
+func TestEventsCoverEveryRouteOnce(t *testing.T) {
+	nics := map[string]bool{}
+	for _, a := range seed(t).Accounts {
+		nics[a.NIC] = true
+	}
+	byRoute := map[string][]string{}
+	var files []string
+	for _, e := range loadEvents(t) {
+		files = append(files, e.file)
+		ev := e.event
+		byRoute[ev.RouteKey] = append(byRoute[ev.RouteKey], e.file)
+		r, ok := routeOf(ev.RouteKey)
+		if !ok {
+			t.Errorf("%s: route %q is not in api.Routes", e.file, ev.RouteKey)
+			continue
+		}
+		if ev.Version != "2.0" || ev.RequestContext.RouteKey != ev.RouteKey || ev.RequestContext.HTTP.Method != r.Method {
+			t.Errorf("%s: version %q, requestContext.routeKey %q, method %q for route %q", e.file, ev.Version, ev.RequestContext.RouteKey, ev.RequestContext.HTTP.Method, r.Key())
+		}
+		path := r.Path
+		for k, v := range ev.PathParameters {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		if path != ev.RawPath || path != ev.RequestContext.HTTP.Path {
+			t.Errorf("%s: rawPath %q and http.path %q, want %q from the path parameters", e.file, ev.RawPath, ev.RequestContext.HTTP.Path, path)
+		}
+		sub := ""
+		if a := ev.RequestContext.Authorizer; a != nil && a.JWT != nil {
+			sub = a.JWT.Claims["sub"]
+		}
+		switch {
+		case r.Public && ev.RequestContext.Authorizer != nil:
+			t.Errorf("%s: the public route %s has an authorizer context", e.file, r.Key())
+		case !r.Public && !nics[sub]:
+			t.Errorf("%s: claims.sub %q is not a NIC of the seed", e.file, sub)
+		}
+		if _, ok := want[e.file]; !ok {
+			t.Errorf("%s: no expected status in this test", e.file)
+		}
+	}
+	for _, r := range api.Routes {
+		if n := len(byRoute[r.Key()]); n != 1 {
+			t.Errorf("route %s has %d event files %v, want 1", r.Key(), n, byRoute[r.Key()])
+		}
+	}
+	var expected []string
+	for f := range want {
+		expected = append(expected, f)
+	}
+	sort.Strings(expected)
+	if d := cmp.Diff(expected, files); d != "" {
+		t.Errorf("event files (-expected +present):\n%s", d)
+	}
+}
+
+// Every event, run through the real handler of its function on the embedded backend with
+// the demo seed, answers its expected status.
+func TestEventsThroughTheHandlers(t *testing.T) {
+	for _, e := range loadEvents(t) {
+		t.Run(strings.TrimSuffix(e.file, ".json"), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			// A seed each: Store.Load normalizes the seed's slices in place.
+			s, err := stack.New(ctx, stack.Options{
+				Seed: seed(t), JWTSecret: []byte("unused"), PublicBaseURL: "https://contacts.example.com",
+				Logger: slog.New(slog.DiscardHandler),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+
+			ev := e.event
+			if bytes.Contains(e.raw, []byte(sampleID)) || strings.Contains(bodyOf(t, ev), sampleToken) || ev.QueryStringParameters["token"] == sampleToken {
+				id, token := openRequest(t, s)
+				ev = replace(t, ev, strings.NewReplacer(sampleID, id, sampleToken, token))
+			}
+			r, _ := routeOf(ev.RouteKey)
+			resp, err := api.New(r.Function, s.Manager, api.Options{Logger: slog.New(slog.DiscardHandler)}).Handle(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != want[e.file] {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, want[e.file], resp.Body)
+			}
+		})
+	}
+}
+
+var tokenInMail = regexp.MustCompile(`token=([A-Za-z0-9_-]{43})`)
+
+// openRequest creates the request the events act on and returns its id and the new tech
+// contact's token, read from the email sent to her.
+func openRequest(t *testing.T, s *stack.Stack) (id, token string) {
+	t.Helper()
+	changes, err := s.Manager.RequestChanges(context.Background(), requester, serviceID, map[contact.Role]string{contact.Tech: newTech})
+	if err != nil || len(changes) != 1 {
+		t.Fatalf("request a change: %v %v", changes, err)
+	}
+	id = changes[0].ID
+	for _, m := range s.Mail.Messages() {
+		if m.To == newEmail && strings.Contains(m.Text, id) {
+			if match := tokenInMail.FindStringSubmatch(m.Text); match != nil {
+				token = match[1]
+			}
+		}
+	}
+	if token == "" {
+		t.Fatalf("no token mailed to %s for %s", newEmail, id)
+	}
+	return id, token
+}
+
+func bodyOf(t *testing.T, ev events.APIGatewayV2HTTPRequest) string {
+	t.Helper()
+	if !ev.IsBase64Encoded {
+		return ev.Body
+	}
+	b, err := base64.StdEncoding.DecodeString(ev.Body)
+	if err != nil {
+		t.Fatalf("body: %v", err)
+	}
+	return string(b)
+}
+
+// replace applies r to every string of the event, inside a base64 body too.
+func replace(t *testing.T, ev events.APIGatewayV2HTTPRequest, r *strings.Replacer) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	body := r.Replace(bodyOf(t, ev))
+	ev.Body = ""
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal([]byte(r.Replace(string(b))), &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Body = body
+	if out.IsBase64Encoded {
+		out.Body = base64.StdEncoding.EncodeToString([]byte(body))
+	}
+	return out
+}
+
+// env.json names every function of the template and sets exactly the variables the template
+// declares for it (sam local ignores any other).
+func TestEnvFileMatchesTemplate(t *testing.T) {
+	raw, err := os.ReadFile("env.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]map[string]string
+	if err := json.Unmarshal(raw, &env); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := tpl.OfType("AWS::Serverless::Function")
+	sort.Strings(ids)
+	var named []string
+	for id := range env {
+		named = append(named, id)
+	}
+	sort.Strings(named)
+	if d := cmp.Diff(ids, named); d != "" {
+		t.Errorf("env.json functions (-template +env.json):\n%s", d)
+	}
+	for _, id := range ids {
+		e, _ := tpl.FunctionProperty(id, "Environment").(map[string]any)
+		vars, _ := e["Variables"].(map[string]any)
+		var declared, set []string
+		for v := range vars {
+			declared = append(declared, v)
+		}
+		for v := range env[id] {
+			set = append(set, v)
+		}
+		slices.Sort(declared)
+		slices.Sort(set)
+		if d := cmp.Diff(declared, set); d != "" {
+			t.Errorf("%s: env.json variables (-template +env.json):\n%s", id, d)
+		}
+	}
+}
