@@ -349,9 +349,14 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("history %v", events(expired))
 	}
 	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`^Expired`))
-	_, newToken := e.link("newbie@example.com", c.ID)
+	link, newToken := e.link("newbie@example.com", c.ID)
 	if r := e.accept(newbie, c.ID, newToken); r.status != http.StatusGone || r.errorCode(t) != "request_expired" {
 		t.Fatalf("accept after expiry: %d: %s", r.status, r.body)
+	}
+	// The emailed link now opens a page that says so, with no buttons to press.
+	page := e.send(mustRequest(t, "GET", link, nil))
+	if page.status != http.StatusGone || !strings.Contains(string(page.body), "This request has expired") || strings.Contains(string(page.body), "<button") {
+		t.Fatalf("expired link: status %d: %s", page.status, page.body)
 	}
 	if got := e.services(admin)["example.com"]["tech"]; got != tech {
 		t.Fatalf("tech changed to %s", got)
