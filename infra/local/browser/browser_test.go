@@ -156,6 +156,17 @@ func (s *site) call(method, path, nic string, body any, want int) []byte {
 	return s.Must(want, method, path, nic, body)
 }
 
+// requestNewTech has the admin ask for newbie as example.com's tech contact, and returns the
+// request's id.
+func (s *site) requestNewTech() string {
+	s.t.Helper()
+	var created struct{ Items []change }
+	if err := json.Unmarshal(s.call("POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": newbie}, http.StatusCreated), &created); err != nil || len(created.Items) != 1 {
+		s.t.Fatalf("created requests: %v", err)
+	}
+	return created.Items[0].ID
+}
+
 func (s *site) get(nic, id string) change {
 	s.t.Helper()
 	var c change
@@ -263,11 +274,7 @@ func TestConfirmInTheBrowser(t *testing.T) {
 	ctx := browse(t)
 	s := start(t)
 
-	var created struct{ Items []change }
-	if err := json.Unmarshal(s.call("POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": newbie}, http.StatusCreated), &created); err != nil || len(created.Items) != 1 {
-		t.Fatalf("created requests: %v", err)
-	}
-	id := created.Items[0].ID
+	id := s.requestNewTech()
 	link := s.link("newbie@example.com", id)
 
 	// The new contact opens his link: the page says what is asked and by whom.
@@ -379,11 +386,7 @@ func TestConfirmInTheBrowser(t *testing.T) {
 func TestRefuseInTheBrowser(t *testing.T) {
 	ctx := browse(t)
 	s := start(t)
-	var created struct{ Items []change }
-	if err := json.Unmarshal(s.call("POST", "/services/example.com/contact-changes", admin, map[string]string{"tech": newbie}, http.StatusCreated), &created); err != nil || len(created.Items) != 1 {
-		t.Fatalf("created requests: %v", err)
-	}
-	id := created.Items[0].ID
+	id := s.requestNewTech()
 
 	open(t, ctx, s.link("newbie@example.com", id))
 	if status := click(t, ctx, "button.refuse"); status != http.StatusOK {
