@@ -21,10 +21,14 @@ STATICCHECK := $(TOOLS)/bin/staticcheck
 
 GO_LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: run token build test lint unit go-test tools clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: run token build test lint unit go-test tools clean diagram $(addprefix build-,$(FUNCTIONS))
 
 run:
 	go run ./infra/local -addr $(ADDR) $(if $(SEED),-seed $(SEED))
+
+# The README's diagram of the contact-change state machine, drawn from its ASL file.
+diagram:
+	go run ./infra/statemachine/diagram -readme README.md
 
 token:
 	@test -n "$(NIC)" || { echo 'usage: make token NIC=xx11111-ovh' >&2; exit 2; }
