@@ -13,7 +13,7 @@ SHELL := bash
 ADDR ?= 127.0.0.1:3000
 SEED ?=
 NIC ?=
-FUNCTIONS := list request confirm resend await apply finish
+FUNCTIONS := list request confirm resend await apply finish reconcile
 
 TOOLS := $(CURDIR)/.tools
 STATICCHECK_VERSION := v0.6.1
@@ -52,6 +52,7 @@ $(eval $(call sam_build,ResendFunction,resend))
 $(eval $(call sam_build,AwaitFunction,await))
 $(eval $(call sam_build,ApplyFunction,apply))
 $(eval $(call sam_build,FinishFunction,finish))
+$(eval $(call sam_build,ReconcileFunction,reconcile))
 
 # Each file in infra/make adds a tool the tests need: its install target to UNIT_DEPS, a
 # command that runs the tests with the tool started (and stops it after) to UNIT_WRAPPERS

@@ -157,9 +157,18 @@ type Change struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	History   []Event
+	// Authority is the role whose holder's permission allowed the request (the rules
+	// table's callerHolds): the requester must still hold it when the change is applied.
+	Authority Role
 	// Resends counts the resends so far; LastResendAt is the time of the latest one.
 	Resends      int
 	LastResendAt time.Time
+	// Outbox holds the emails a transition owes and that are not sent yet. It is written
+	// with the transition, so that a crash after the write loses none of them.
+	Outbox []Message
+	// DueAt is when the reconciler must look at the request again; zero when it never
+	// needs to (an ended request whose outbox is empty).
+	DueAt time.Time
 	// Version increases with every write; stores use it for optimistic locking.
 	Version int
 }

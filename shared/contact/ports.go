@@ -26,8 +26,16 @@ type Store interface {
 	ChangesOf(ctx context.Context, nic string, q ChangeQuery) (ChangePage, error)
 	// SaveChange writes c if the stored version is still c.Version, and stores it with
 	// Version+1. When c.State is terminal it also releases the role's lock, in the same
-	// transaction.
+	// transaction, if c still holds it: a terminal save is never blocked by a role item that
+	// is gone or locked by another request.
 	SaveChange(ctx context.Context, c Change) (Change, error)
+	// SaveBookkeeping writes c over the version it was read at, as SaveChange does, but
+	// never touches the role's lock: it keeps a request's outbox and schedule, in any
+	// state, an ended one included.
+	SaveBookkeeping(ctx context.Context, c Change) (Change, error)
+	// DueChanges returns the ids of up to limit requests whose DueAt is not after t, the
+	// most overdue first, through an index of the requests that need looking at.
+	DueChanges(ctx context.Context, t time.Time, limit int) ([]string, error)
 	// ApplyChange, in one transaction: hands c.Role of c.ServiceID from c.From to c.To and
 	// releases the lock, and saves c (whose State is Done) as SaveChange would. It fails,
 	// changing nothing, with an error wrapping ErrConflict when the role is no longer held
@@ -75,7 +83,21 @@ type Workflow interface {
 	// Stop ends the wait for the party behind taskToken because the request was refused
 	// or cancelled (reason is Refused or Cancelled).
 	Stop(ctx context.Context, taskToken string, reason State) error
+	// Status reports where the request's workflow stands.
+	Status(ctx context.Context, c Change) (WorkflowStatus, error)
 }
+
+// WorkflowStatus is where a request's workflow stands.
+type WorkflowStatus string
+
+const (
+	WorkflowRunning   WorkflowStatus = "running"
+	WorkflowSucceeded WorkflowStatus = "succeeded"
+	// WorkflowStopped: the workflow failed, timed out or was aborted; it will do nothing more.
+	WorkflowStopped WorkflowStatus = "stopped"
+	// WorkflowMissing: no workflow was ever started for the request.
+	WorkflowMissing WorkflowStatus = "missing"
+)
 
 // NoticeKind names the emails the system sends.
 type NoticeKind string
@@ -123,10 +145,16 @@ const (
 	FailureRoleLocked        FailureCode = "role_locked"          // another request holds the role
 	FailureAccountGone       FailureCode = "account_gone"         // the new holder's account was closed
 	FailureNotInGoodStanding FailureCode = "not_in_good_standing" // a billing account fell behind
+	FailureAdminChanged      FailureCode = "admin_changed"        // the admin whose authority allowed it changed
+	FailureAuthorityLost     FailureCode = "authority_lost"       // the requester no longer holds the role that allowed it
+	FailureWorkflowLost      FailureCode = "workflow_lost"        // the workflow could not go on
 )
 
 // FailureCodes lists every FailureCode, for those who must word each one.
-var FailureCodes = []FailureCode{FailureServiceGone, FailureContactChanged, FailureRoleLocked, FailureAccountGone, FailureNotInGoodStanding}
+var FailureCodes = []FailureCode{
+	FailureServiceGone, FailureContactChanged, FailureRoleLocked, FailureAccountGone, FailureNotInGoodStanding,
+	FailureAdminChanged, FailureAuthorityLost, FailureWorkflowLost,
+}
 
 func (f Failure) String() string {
 	switch f.Code {
@@ -140,6 +168,12 @@ func (f Failure) String() string {
 		return fmt.Sprintf("account %s no longer exists", f.Account)
 	case FailureNotInGoodStanding:
 		return fmt.Sprintf("account %s is no longer in good standing", f.Account)
+	case FailureAdminChanged:
+		return "the admin changed meanwhile"
+	case FailureAuthorityLost:
+		return fmt.Sprintf("%s no longer holds the %s role that allowed the request", f.Account, f.Role)
+	case FailureWorkflowLost:
+		return "the request could not be processed to the end; nothing was changed"
 	}
 	return string(f.Code)
 }

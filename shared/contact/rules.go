@@ -39,8 +39,10 @@ var rules = []rule{
 
 // Permission is what a permitted request needs: whose confirmation, and who is told.
 type Permission struct {
-	Parties []string
-	Notify  []string
+	// Authority is the role of the caller's that the permitting row relies on.
+	Authority Role
+	Parties   []string
+	Notify    []string
 }
 
 // Permit decides whether the caller may ask that role of svc pass to the account to.
@@ -63,7 +65,7 @@ func Permit(svc Service, callerNIC string, role Role, to string) (Permission, er
 		if r.changes != role || r.to != want || !holdsRole(holds, r.callerHolds) {
 			continue
 		}
-		var p Permission
+		p := Permission{Authority: r.callerHolds}
 		for _, who := range r.confirmedBy {
 			nic := callerNIC
 			if who == newHolder {
@@ -78,6 +80,40 @@ func Permit(svc Service, callerNIC string, role Role, to string) (Permission, er
 	}
 	return Permission{}, Errorf(ErrForbidden, "not_allowed", "as %s of %s you may not request a new %s contact%s",
 		joinRoles(holds), svc.ID, role, map[target]string{himself: " for yourself", anotherAccount: ""}[want])
+}
+
+// StillPermitted evaluates the rules table again on svc as it is now, for a request made
+// earlier: the requester must still hold the role that allowed it (c.Authority), and the
+// table must still ask the same parties to confirm. It returns why not, or a zero Failure.
+func StillPermitted(svc Service, c Change) Failure {
+	perm, err := Permit(svc, c.RequestedBy, c.Role, c.To)
+	if err == nil && perm.Authority == c.Authority && sameMembers(perm.Parties, c.partyNICs()) {
+		return Failure{}
+	}
+	if c.Authority == Admin && svc.Contacts[Admin] != c.RequestedBy {
+		return Failure{Code: FailureAdminChanged, Role: c.Role}
+	}
+	return Failure{Code: FailureAuthorityLost, Role: c.Authority, Account: c.RequestedBy}
+}
+
+func (c Change) partyNICs() []string {
+	nics := make([]string, len(c.Parties))
+	for i, p := range c.Parties {
+		nics[i] = p.NIC
+	}
+	return nics
+}
+
+func sameMembers(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func holdsRole(holds []Role, r Role) bool {

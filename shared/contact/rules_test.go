@@ -37,19 +37,19 @@ func TestPermitEveryRoleAndAction(t *testing.T) {
 	}{
 		// The rows of "who may request what".
 		{name: "admin sets new tech", caller: admin, role: Tech, to: newcomer,
-			want: Permission{Parties: []string{admin, newcomer}, Notify: []string{tech}}},
+			want: Permission{Authority: Admin, Parties: []string{admin, newcomer}, Notify: []string{tech}}},
 		{name: "admin sets new billing", caller: admin, role: Billing, to: newcomer,
-			want: Permission{Parties: []string{admin, newcomer}, Notify: []string{billing}}},
+			want: Permission{Authority: Admin, Parties: []string{admin, newcomer}, Notify: []string{billing}}},
 		{name: "admin takes tech himself", caller: admin, role: Tech, to: admin,
-			want: Permission{Parties: []string{admin}, Notify: []string{tech}}},
+			want: Permission{Authority: Admin, Parties: []string{admin}, Notify: []string{tech}}},
 		{name: "admin takes billing himself", caller: admin, role: Billing, to: admin,
-			want: Permission{Parties: []string{admin}, Notify: []string{billing}}},
+			want: Permission{Authority: Admin, Parties: []string{admin}, Notify: []string{billing}}},
 		{name: "admin hands admin over", caller: admin, role: Admin, to: newcomer,
-			want: Permission{Parties: []string{admin, newcomer}}},
+			want: Permission{Authority: Admin, Parties: []string{admin, newcomer}}},
 		{name: "tech hands tech over", caller: tech, role: Tech, to: newcomer,
-			want: Permission{Parties: []string{tech, newcomer}}},
+			want: Permission{Authority: Tech, Parties: []string{tech, newcomer}}},
 		{name: "billing hands billing over", caller: billing, role: Billing, to: newcomer,
-			want: Permission{Parties: []string{billing, newcomer}}},
+			want: Permission{Authority: Billing, Parties: []string{billing, newcomer}}},
 		// Everything else is refused.
 		{name: "tech names a new admin", caller: tech, role: Admin, to: newcomer, wantErr: ErrForbidden, code: "not_allowed"},
 		{name: "tech names a new billing", caller: tech, role: Billing, to: newcomer, wantErr: ErrForbidden, code: "not_allowed"},
@@ -96,7 +96,7 @@ func TestPermitWhenOneAccountHoldsSeveralRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Permission{Parties: []string{admin, newcomer}}
+	want := Permission{Authority: Admin, Parties: []string{admin, newcomer}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}

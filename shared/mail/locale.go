@@ -29,6 +29,9 @@ var locales = map[contact.Language]locale{
 			contact.FailureRoleLocked:        "another request is open on the {role} contact",
 			contact.FailureAccountGone:       "account {account} no longer exists",
 			contact.FailureNotInGoodStanding: "account {account} is no longer in good standing with its payments",
+			contact.FailureAdminChanged:      "the admin changed meanwhile",
+			contact.FailureAuthorityLost:     "{account} no longer holds the {role} role that allowed the request",
+			contact.FailureWorkflowLost:      "the request could not be processed to the end; nothing was changed, and you may ask again",
 		},
 	},
 	contact.Italian: {
@@ -41,6 +44,9 @@ var locales = map[contact.Language]locale{
 			contact.FailureRoleLocked:        "un'altra richiesta è aperta sul contatto {role}",
 			contact.FailureAccountGone:       "l'account {account} non esiste più",
 			contact.FailureNotInGoodStanding: "l'account {account} non è più in regola con i pagamenti",
+			contact.FailureAdminChanged:      "nel frattempo l'amministratore è cambiato",
+			contact.FailureAuthorityLost:     "{account} non è più il contatto {role} che ha permesso la richiesta",
+			contact.FailureWorkflowLost:      "non è stato possibile portare a termine la richiesta; non è cambiato nulla e puoi ripeterla",
 		},
 	},
 	contact.French: {
@@ -53,6 +59,9 @@ var locales = map[contact.Language]locale{
 			contact.FailureRoleLocked:        "une autre demande est ouverte sur le contact {role}",
 			contact.FailureAccountGone:       "le compte {account} n'existe plus",
 			contact.FailureNotInGoodStanding: "le compte {account} n'est plus à jour de ses paiements",
+			contact.FailureAdminChanged:      "l'administrateur a changé entre-temps",
+			contact.FailureAuthorityLost:     "{account} n'est plus le contact {role} qui a permis la demande",
+			contact.FailureWorkflowLost:      "la demande n'a pas pu être menée à son terme ; rien n'a changé et vous pouvez la refaire",
 		},
 	},
 }

@@ -5,6 +5,7 @@ package step
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,12 +13,17 @@ import (
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
-// Steps are the use cases the state machine drives; *contact.Manager implements them.
+// Steps are the use cases the state machine and the reconciler drive; *contact.Manager
+// implements them.
 type Steps interface {
 	RegisterTask(ctx context.Context, id, nic, taskToken string) error
 	Apply(ctx context.Context, id string) (contact.Change, error)
 	Finish(ctx context.Context, id string, outcome contact.State) (contact.Change, error)
+	Reconcile(ctx context.Context, id string) (contact.Change, error)
+	Sweep(ctx context.Context) (int, error)
 }
+
+var _ Steps = (*contact.Manager)(nil)
 
 // AwaitInput is the payload of the callback task that waits for one party.
 type AwaitInput struct {
@@ -43,20 +49,7 @@ type Result struct {
 	State string `json:"state"`
 }
 
-// Unavailable reports a passing fault (throttling, an unreachable service). Its type name is
-// the error name the state machine sees, and its Retry clauses retry on it.
-type Unavailable struct{ Err error }
-
-func (e *Unavailable) Error() string { return e.Err.Error() }
-func (e *Unavailable) Unwrap() error { return e.Err }
-
-// Invalid reports a payload the step cannot act on; retrying would not help.
-type Invalid struct{ Err error }
-
-func (e *Invalid) Error() string { return e.Err.Error() }
-func (e *Invalid) Unwrap() error { return e.Err }
-
-// Handler serves the three steps.
+// Handler serves the steps and the reconciler.
 type Handler struct {
 	steps Steps
 	log   *slog.Logger
@@ -96,11 +89,12 @@ func (h *Handler) Apply(ctx context.Context, in ApplyInput) (Result, error) {
 	return Result{State: string(c.State)}, nil
 }
 
-// Finish ends a request that was refused, cancelled or not confirmed in time.
+// Finish ends a request that was refused, cancelled, not confirmed in time, or whose
+// workflow could not go on.
 func (h *Handler) Finish(ctx context.Context, in FinishInput) (Result, error) {
 	outcome := contact.State(in.Outcome)
-	if in.RequestID == "" || (outcome != contact.Refused && outcome != contact.Cancelled && outcome != contact.Expired) {
-		return Result{}, &Invalid{Err: fmt.Errorf("finish: need a requestId and an outcome of refused, cancelled or expired, got %q", in.Outcome)}
+	if in.RequestID == "" || (outcome != contact.Refused && outcome != contact.Cancelled && outcome != contact.Expired && outcome != contact.Failed) {
+		return Result{}, &Invalid{Err: fmt.Errorf("finish: need a requestId and an outcome of refused, cancelled, expired or failed, got %q", in.Outcome)}
 	}
 	c, err := h.steps.Finish(ctx, in.RequestID, outcome)
 	if err != nil {
@@ -110,11 +104,52 @@ func (h *Handler) Finish(ctx context.Context, in FinishInput) (Result, error) {
 	return Result{State: string(c.State)}, nil
 }
 
-// named gives an error the type whose name the state machine's Retry matches.
+// named logs a step's error and gives it the type whose name the state machine matches.
 func (h *Handler) named(ctx context.Context, step, id string, err error) error {
 	h.log.ErrorContext(ctx, step+" failed", "request", id, "err", err)
-	if errors.Is(err, contact.ErrUnavailable) {
-		return &Unavailable{Err: err}
+	return named(err)
+}
+
+// ExecutionEvent is the part of EventBridge's "Step Functions Execution Status Change" event
+// the reconciler reads. The execution's name is the request's id.
+type ExecutionEvent struct {
+	DetailType string `json:"detail-type"`
+	Detail     struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	} `json:"detail"`
+}
+
+// Reconcile serves the reconciler's two triggers: an execution that ended otherwise than
+// by succeeding (an EventBridge rule on the state machine's status changes) reconciles
+// that request; anything else (the EventBridge Scheduler's schedule) sweeps every request
+// that is due.
+func (h *Handler) Reconcile(ctx context.Context, raw json.RawMessage) (SweepResult, error) {
+	var ev ExecutionEvent
+	if err := json.Unmarshal(raw, &ev); err == nil && ev.DetailType == executionStatusChange {
+		if ev.Detail.Name == "" {
+			return SweepResult{}, &Invalid{Err: errors.New("reconcile: the execution event names no execution")}
+		}
+		c, err := h.steps.Reconcile(ctx, ev.Detail.Name)
+		if err != nil {
+			return SweepResult{}, h.named(ctx, "reconcile", ev.Detail.Name, err)
+		}
+		h.log.InfoContext(ctx, "request reconciled", "request", ev.Detail.Name, "execution", ev.Detail.Status, "state", c.State)
+		return SweepResult{Reconciled: 1}, nil
 	}
-	return err
+	n, err := h.steps.Sweep(ctx)
+	if err != nil {
+		h.log.ErrorContext(ctx, "sweep failed", "reconciled", n, "err", err)
+		return SweepResult{Reconciled: n}, named(err)
+	}
+	h.log.InfoContext(ctx, "swept", "reconciled", n)
+	return SweepResult{Reconciled: n}, nil
+}
+
+// executionStatusChange is the detail-type of Step Functions' execution events.
+const executionStatusChange = "Step Functions Execution Status Change"
+
+// SweepResult says how many requests the reconciler looked at.
+type SweepResult struct {
+	Reconciled int `json:"reconciled"`
 }

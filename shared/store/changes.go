@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -163,22 +166,14 @@ func (s *Store) changes(ctx context.Context, index []involvedItem) (map[string]c
 }
 
 // SaveChange writes c over the version it was read at. A request that ends releases its role
-// in the same transaction.
+// in the same transaction, if it still holds it.
 func (s *Store) SaveChange(ctx context.Context, c contact.Change) (contact.Change, error) {
+	if !c.State.Terminal() {
+		return s.SaveBookkeeping(ctx, c)
+	}
 	put, err := s.putVersioned(&c)
 	if err != nil {
 		return contact.Change{}, err
-	}
-	if !c.State.Terminal() {
-		p := put.Put
-		_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
-			ExpressionAttributeValues: p.ExpressionAttributeValues,
-		})
-		if err := putError(err); err != nil {
-			return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
-		}
-		return c, nil
 	}
 	release := types.TransactWriteItem{Update: &types.Update{
 		TableName:                 aws.String(s.tables.Contacts),
@@ -188,10 +183,64 @@ func (s *Store) SaveChange(ctx context.Context, c contact.Change) (contact.Chang
 		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(c.ID), ":empty": str("")},
 	}}
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put, release}})
+	if errors.Is(transactionError(err, true), errLockNotHeld) {
+		// The role item is gone (the service was deleted) or no longer locked by c: there
+		// is nothing to release, and the request still ends, in one write of its own.
+		c.Version--
+		return s.SaveBookkeeping(ctx, c)
+	}
 	if err := transactionError(err, true); err != nil {
 		return contact.Change{}, fmt.Errorf("save request %s and release its role: %w", c.ID, err)
 	}
 	return c, nil
+}
+
+// SaveBookkeeping writes c alone over the version it was read at, in any state.
+func (s *Store) SaveBookkeeping(ctx context.Context, c contact.Change) (contact.Change, error) {
+	put, err := s.putVersioned(&c)
+	if err != nil {
+		return contact.Change{}, err
+	}
+	p := put.Put
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeValues: p.ExpressionAttributeValues,
+	})
+	if err := putError(err); err != nil {
+		return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// DueChanges reads the ByDue index, a query per shard, and returns the ids of the most
+// overdue requests first.
+func (s *Store) DueChanges(ctx context.Context, t time.Time, limit int) ([]string, error) {
+	type due struct{ at, id string }
+	var found []due
+	for shard := range dueShards {
+		name := fmt.Sprintf("due#%d", shard)
+		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(s.tables.Requests),
+			IndexName:              aws.String(ByDue),
+			KeyConditionExpression: aws.String("dueShard = :shard AND dueAt <= :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":shard": str(name), ":t": str(formatTime(t)),
+			},
+			Limit: aws.Int32(int32(limit)),
+		})
+		if err != nil {
+			return nil, wrap(err, "query due requests in %s", name)
+		}
+		for _, item := range out.Items {
+			found = append(found, due{at: stringAttr(item, "dueAt"), id: requestID(stringAttr(item, "pk"))})
+		}
+	}
+	slices.SortFunc(found, func(a, b due) int { return strings.Compare(a.at, b.at) })
+	ids := make([]string, 0, min(len(found), limit))
+	for _, d := range found[:min(len(found), limit)] {
+		ids = append(ids, d.id)
+	}
+	return ids, nil
 }
 
 // ApplyChange hands the role over, releases the lock and saves the done request, in one

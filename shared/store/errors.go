@@ -1,28 +1,57 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
-// wrap adds context to an error from DynamoDB. Throttling becomes the domain's "unavailable",
-// so the API answers 503 with a retry hint; any other error keeps its kind-less AWS text,
-// which the API logs and never shows.
+// wrap adds context to an error from DynamoDB. Throttling and a DynamoDB that cannot be
+// reached (refused or reset connections, timeouts, its own 5xx) become the domain's
+// "unavailable", so the API answers 503 with a retry hint and the workflow's steps retry;
+// any other error keeps its kind-less AWS text, which the API logs and never shows.
 func wrap(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
-	if isThrottling(err) {
+	switch {
+	case isThrottling(err):
 		return fmt.Errorf("%s: %w", what, errThrottled())
+	case isUnreachable(err):
+		return fmt.Errorf("%s: %w: %w", what, errUnreachable(), err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
 func errThrottled() error {
 	return &contact.Error{Kind: contact.ErrUnavailable, Code: "throttled", Message: "the database is busy; try again", RetryAfter: 1}
+}
+
+func errUnreachable() error {
+	return &contact.Error{Kind: contact.ErrUnavailable, Code: "unavailable", Message: "the database could not be reached; try again", RetryAfter: 2}
+}
+
+// isUnreachable reports a call that never got DynamoDB's answer, or got a server fault:
+// the same call may well succeed a moment later.
+func isUnreachable(err error) bool {
+	var send *smithyhttp.RequestSendError
+	var netErr net.Error
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &send), errors.As(err, &netErr),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &api):
+		return api.ErrorFault() == smithy.FaultServer
+	}
+	return false
 }
 
 func isThrottling(err error) bool {
@@ -58,8 +87,12 @@ func transactionError(err error, versioned bool) error {
 	}
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) {
-		if versioned && onlyFirstFailed(tc.CancellationReasons) {
+		if versioned && onlyFailed(tc.CancellationReasons, 0, "ConditionalCheckFailed", "TransactionConflict") {
 			return contact.ErrVersionConflict
+		}
+		// Another transaction on the role item is a race to retry, not a missing lock.
+		if versioned && onlyFailed(tc.CancellationReasons, 1, "ConditionalCheckFailed") {
+			return errLockNotHeld
 		}
 		return contact.ErrConflict
 	}
@@ -70,18 +103,18 @@ func transactionError(err error, versioned bool) error {
 	return wrap(err, "transaction")
 }
 
-// onlyFirstFailed reports whether the reasons name the first item, and it alone, as failed.
-func onlyFirstFailed(reasons []types.CancellationReason) bool {
-	if len(reasons) == 0 {
+// errLockNotHeld is a versioned transaction whose second item, the role item's release or
+// hand-over, alone failed its condition: the role item is gone or not locked by the request.
+var errLockNotHeld = fmt.Errorf("%w: the role is not locked by this request", contact.ErrConflict)
+
+// onlyFailed reports whether the reasons name item i, and it alone, as failed, with one of
+// the given codes.
+func onlyFailed(reasons []types.CancellationReason, i int, codes ...string) bool {
+	if len(reasons) <= i || !slices.Contains(codes, deref(reasons[i].Code)) {
 		return false
 	}
-	switch deref(reasons[0].Code) {
-	case "ConditionalCheckFailed", "TransactionConflict":
-	default:
-		return false
-	}
-	for _, r := range reasons[1:] {
-		if code := deref(r.Code); code != "" && code != "None" {
+	for j, r := range reasons {
+		if code := deref(r.Code); j != i && code != "" && code != "None" {
 			return false
 		}
 	}

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"fmt"
+	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
@@ -48,25 +51,43 @@ type roleItem struct {
 }
 
 type requestItem struct {
-	PK           string      `dynamodbav:"pk"`
-	SK           string      `dynamodbav:"sk"`
-	ID           string      `dynamodbav:"id"`
-	ServiceID    string      `dynamodbav:"serviceId"`
-	ServiceType  string      `dynamodbav:"serviceType"`
-	Role         string      `dynamodbav:"role"`
-	From         string      `dynamodbav:"from"`
-	To           string      `dynamodbav:"to"`
-	RequestedBy  string      `dynamodbav:"requestedBy"`
-	State        string      `dynamodbav:"state"`
-	Parties      []partyItem `dynamodbav:"parties"`
-	Notify       []string    `dynamodbav:"notify,omitempty"`
-	CreatedAt    string      `dynamodbav:"createdAt"`
-	ExpiresAt    string      `dynamodbav:"expiresAt"`
-	History      []eventItem `dynamodbav:"history"`
-	Resends      int         `dynamodbav:"resends"`
-	LastResendAt string      `dynamodbav:"lastResendAt,omitempty"`
-	Version      int         `dynamodbav:"version"`
-	PurgeAt      int64       `dynamodbav:"purgeAt"` // TTL: DynamoDB deletes the item after this time
+	PK           string        `dynamodbav:"pk"`
+	SK           string        `dynamodbav:"sk"`
+	ID           string        `dynamodbav:"id"`
+	ServiceID    string        `dynamodbav:"serviceId"`
+	ServiceType  string        `dynamodbav:"serviceType"`
+	Role         string        `dynamodbav:"role"`
+	From         string        `dynamodbav:"from"`
+	To           string        `dynamodbav:"to"`
+	RequestedBy  string        `dynamodbav:"requestedBy"`
+	State        string        `dynamodbav:"state"`
+	Parties      []partyItem   `dynamodbav:"parties"`
+	Notify       []string      `dynamodbav:"notify,omitempty"`
+	CreatedAt    string        `dynamodbav:"createdAt"`
+	ExpiresAt    string        `dynamodbav:"expiresAt"`
+	History      []eventItem   `dynamodbav:"history"`
+	Authority    string        `dynamodbav:"authority,omitempty"`
+	Resends      int           `dynamodbav:"resends"`
+	LastResendAt string        `dynamodbav:"lastResendAt,omitempty"`
+	Outbox       []messageItem `dynamodbav:"outbox,omitempty"`
+	// DueShard and DueAt index the request in ByDue while the reconciler must look at it;
+	// both are absent otherwise, which keeps the index sparse.
+	DueShard string `dynamodbav:"dueShard,omitempty"`
+	DueAt    string `dynamodbav:"dueAt,omitempty"`
+	Version  int    `dynamodbav:"version"`
+	PurgeAt  int64  `dynamodbav:"purgeAt"` // TTL: DynamoDB deletes the item after this time
+}
+
+type messageItem struct {
+	ID             string `dynamodbav:"id"`
+	Kind           string `dynamodbav:"kind"`
+	To             string `dynamodbav:"to"`
+	FailureCode    string `dynamodbav:"failureCode,omitempty"`
+	FailureRole    string `dynamodbav:"failureRole,omitempty"`
+	FailureAccount string `dynamodbav:"failureAccount,omitempty"`
+	Owed           int    `dynamodbav:"owed"`
+	Attempts       int    `dynamodbav:"attempts,omitempty"`
+	NextAt         string `dynamodbav:"nextAt"`
 }
 
 type partyItem struct {
@@ -94,9 +115,23 @@ type involvedItem struct {
 	PurgeAt     int64  `dynamodbav:"purgeAt"`
 }
 
+// dueShards spreads the ByDue index over a few partition keys, so that no single key takes
+// every open request's writes.
+const dueShards = 4
+
+// dueShard is the ByDue partition of request id.
+func dueShard(id string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id)) // never fails
+	return fmt.Sprintf("due#%d", h.Sum32()%dueShards)
+}
+
 func accountPK(nic string) string { return accountPrefix + nic }
 func servicePK(id string) string  { return servicePrefix + id }
 func requestPK(id string) string  { return requestPrefix + id }
+
+// requestID is the id in a request item's partition key.
+func requestID(pk string) string { return strings.TrimPrefix(pk, requestPrefix) }
 
 func roleKey(serviceID string, role contact.Role) (pk, sk string) {
 	return servicePK(serviceID), rolePrefix + string(role)
@@ -156,7 +191,17 @@ func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 		PK: requestPK(c.ID), SK: requestSK, ID: c.ID, ServiceID: c.ServiceID, ServiceType: c.ServiceType,
 		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
 		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
-		Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt), Version: c.Version, PurgeAt: purgeAt.Unix(),
+		Authority: string(c.Authority), Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt),
+		Version: c.Version, PurgeAt: purgeAt.Unix(),
+	}
+	if !c.DueAt.IsZero() {
+		it.DueShard, it.DueAt = dueShard(c.ID), formatTime(c.DueAt)
+	}
+	for _, m := range c.Outbox {
+		it.Outbox = append(it.Outbox, messageItem{
+			ID: m.ID, Kind: string(m.Kind), To: m.To, FailureCode: string(m.Failure.Code), FailureRole: string(m.Failure.Role),
+			FailureAccount: m.Failure.Account, Owed: m.Owed, Attempts: m.Attempts, NextAt: formatTime(m.NextAt),
+		})
 	}
 	for _, p := range c.Parties {
 		it.Parties = append(it.Parties, partyItem{NIC: p.NIC, Status: string(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})
@@ -172,7 +217,14 @@ func (it requestItem) change() contact.Change {
 		ID: it.ID, ServiceID: it.ServiceID, ServiceType: it.ServiceType, Role: contact.Role(it.Role),
 		From: it.From, To: it.To, RequestedBy: it.RequestedBy, State: contact.State(it.State), Notify: it.Notify,
 		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt), Resends: it.Resends,
-		LastResendAt: parseTime(it.LastResendAt), Version: it.Version,
+		LastResendAt: parseTime(it.LastResendAt), Version: it.Version, Authority: contact.Role(it.Authority),
+		DueAt: parseTime(it.DueAt),
+	}
+	for _, m := range it.Outbox {
+		c.Outbox = append(c.Outbox, contact.Message{
+			ID: m.ID, Kind: contact.NoticeKind(m.Kind), To: m.To, Owed: m.Owed, Attempts: m.Attempts, NextAt: parseTime(m.NextAt),
+			Failure: contact.Failure{Code: contact.FailureCode(m.FailureCode), Role: contact.Role(m.FailureRole), Account: m.FailureAccount},
+		})
 	}
 	for _, p := range it.Parties {
 		c.Parties = append(c.Parties, contact.Party{NIC: p.NIC, Status: contact.PartyStatus(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})

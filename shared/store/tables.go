@@ -21,6 +21,7 @@ type Tables struct {
 const (
 	ByHolder   = "ByHolder"   // contacts: role items by holder NIC
 	ByInvolved = "ByInvolved" // requests: involvement items by NIC, newest first
+	ByDue      = "ByDue"      // requests: those the reconciler must look at, by when
 )
 
 // TTLAttribute is the requests table's time-to-live attribute, in epoch seconds. The SAM
@@ -58,6 +59,8 @@ func RequestsTable(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String("involved"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String("involvedKey"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("dueShard"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("dueAt"), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: keys("pk", "sk"),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
@@ -67,6 +70,11 @@ func RequestsTable(name string) *dynamodb.CreateTableInput {
 				ProjectionType:   types.ProjectionTypeInclude,
 				NonKeyAttributes: []string{"requestId"},
 			},
+		}, {
+			// Sparse: only requests that are open or owe emails carry its keys.
+			IndexName:  aws.String(ByDue),
+			KeySchema:  keys("dueShard", "dueAt"),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 		}},
 	}
 }

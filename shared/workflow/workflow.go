@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,6 +25,7 @@ type API interface {
 	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
 	SendTaskFailure(ctx context.Context, in *sfn.SendTaskFailureInput, opts ...func(*sfn.Options)) (*sfn.SendTaskFailureOutput, error)
+	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 }
 
 // Error names the state machine's Catch clauses match (see infra/statemachine).
@@ -104,6 +106,31 @@ func (c *Client) Stop(ctx context.Context, taskToken string, reason contact.Stat
 		Cause:     aws.String("the contact-change request was " + string(reason)),
 	})
 	return closedIsDone("stop workflow task", err)
+}
+
+// Status describes the execution named after the request. Its ARN follows from the state
+// machine's: arn:...:execution:<state machine name>:<execution name>.
+func (c *Client) Status(ctx context.Context, ch contact.Change) (contact.WorkflowStatus, error) {
+	out, err := c.api.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(ExecutionARN(c.stateMachineARN, ch.ID))})
+	var missing *types.ExecutionDoesNotExist
+	if errors.As(err, &missing) {
+		return contact.WorkflowMissing, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("describe workflow of %s: %w", ch.ID, err)
+	}
+	switch out.Status {
+	case types.ExecutionStatusRunning, types.ExecutionStatusPendingRedrive:
+		return contact.WorkflowRunning, nil
+	case types.ExecutionStatusSucceeded:
+		return contact.WorkflowSucceeded, nil
+	}
+	return contact.WorkflowStopped, nil // FAILED, TIMED_OUT, ABORTED
+}
+
+// ExecutionARN is the ARN of the execution called name of the state machine stateMachineARN.
+func ExecutionARN(stateMachineARN, name string) string {
+	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 // closedIsDone treats a task that is already closed as answered: both the confirmation and

@@ -35,6 +35,7 @@ type Executor struct {
 	functions map[string]Function
 	arn       string
 	log       *slog.Logger
+	onEnd     func(name string, status types.ExecutionStatus)
 
 	// root is the parent of every execution's context; Close cancels it.
 	root context.Context
@@ -68,6 +69,13 @@ type Option func(*Executor)
 // WithStateMachineARN sets the ARN StartExecution accepts and execution ARNs derive from.
 func WithStateMachineARN(arn string) Option {
 	return func(e *Executor) { e.arn = arn }
+}
+
+// OnExecutionEnd has f called, in a goroutine of its own, with each execution's name and
+// status when it ends, as EventBridge's "Step Functions Execution Status Change" events
+// tell on AWS.
+func OnExecutionEnd(f func(name string, status types.ExecutionStatus)) Option {
+	return func(e *Executor) { e.onEnd = f }
 }
 
 // WithLogger sets the logger; the default is slog.Default().
@@ -166,6 +174,29 @@ func (e *Executor) StartExecution(_ context.Context, in *sfn.StartExecutionInput
 	return &sfn.StartExecutionOutput{ExecutionArn: aws.String(arn), StartDate: aws.Time(x.started)}, nil
 }
 
+// DescribeExecution tells an execution's status, as Step Functions does; an ARN this
+// executor never started is ExecutionDoesNotExist.
+func (e *Executor) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
+	arn := aws.ToString(in.ExecutionArn)
+	prefix := strings.Replace(e.arn, ":stateMachine:", ":execution:", 1) + ":"
+	x, ok := e.Execution(strings.TrimPrefix(arn, prefix))
+	if !strings.HasPrefix(arn, prefix) || !ok {
+		return nil, &types.ExecutionDoesNotExist{Message: aws.String("Execution Does Not Exist: '" + arn + "'")}
+	}
+	r := x.Result()
+	out := &sfn.DescribeExecutionOutput{
+		ExecutionArn: aws.String(x.arn), StateMachineArn: aws.String(e.arn), Name: aws.String(x.name),
+		Status: r.Status, StartDate: aws.Time(x.started), Input: aws.String(string(x.input)),
+	}
+	if r.Status == types.ExecutionStatusFailed {
+		out.Error, out.Cause = aws.String(r.Error), aws.String(r.Cause)
+	}
+	if r.Output != nil {
+		out.Output = aws.String(string(r.Output))
+	}
+	return out, nil
+}
+
 // SendTaskSuccess completes the callback task with the given output. A token the executor
 // never issued is InvalidToken; the token of a task already closed (answered, timed out,
 // or stopped with its execution) is TaskTimedOut, as Step Functions answers.
@@ -250,6 +281,14 @@ func (e *Executor) run(x *Execution, input any) {
 		x.finish(Result{Status: types.ExecutionStatusFailed, Error: fail.Error, Cause: fail.Cause},
 			Event{Type: types.HistoryEventTypeExecutionFailed, Error: fail.Error, Cause: fail.Cause})
 		log.Info("execution failed", "error", fail.Error)
+	}
+	if e.onEnd != nil {
+		status := x.Result().Status
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.onEnd(x.name, status)
+		}()
 	}
 }
 

@@ -77,12 +77,12 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"get request", "GetItem×1"},
 		{"create", "GetItem×2 Query×1 TransactWriteItems×1"},
 		{"resend", "GetItem×4 PutItem×1"},
-		{"accept, first party", "GetItem×3 PutItem×1"},
+		{"accept, first party", "GetItem×3 PutItem×2"},
 		{"accept, last party", "GetItem×2 PutItem×1"},
-		{"refuse", "GetItem×2 TransactWriteItems×1"},
+		{"refuse", "GetItem×4 PutItem×1 TransactWriteItems×1"},
 		{"step await, both parties of both requests", "GetItem×4 PutItem×4"},
-		{"step apply", "GetItem×5 Query×1 TransactWriteItems×1"},
-		{"step finish", "GetItem×3"},
+		{"step apply", "GetItem×5 PutItem×1 Query×1 TransactWriteItems×1"},
+		{"step finish", "GetItem×1"},
 	}
 	var table strings.Builder
 	for _, w := range want {

@@ -6,6 +6,7 @@ package stack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/servicecontacts/servicecontacts/infra/local/asl"
 	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
@@ -52,7 +54,19 @@ type Options struct {
 	TablePrefix string
 	// Sender, when set, sends the emails (SES in tests) instead of the mail catcher.
 	Sender mail.Sender
+	// WrapWorkflow, when set, wraps the Step Functions API the domain calls; tests use it
+	// to lose or fail calls.
+	WrapWorkflow func(workflow.API) workflow.API
+	// SweepEvery is how often the reconciler sweeps the due requests, as the EventBridge
+	// Scheduler's schedule does on AWS (DefaultSweepEvery when zero).
+	SweepEvery time.Duration
+	// StartGrace, ApplyGrace and OwnerWindow are the reconciler's patience (the domain's
+	// defaults when zero).
+	StartGrace, ApplyGrace, OwnerWindow time.Duration
 }
+
+// DefaultSweepEvery is the local reconciler's period.
+const DefaultSweepEvery = 5 * time.Second
 
 // Stack is the running system.
 type Stack struct {
@@ -61,6 +75,8 @@ type Stack struct {
 	Store    *store.Store
 	Executor *asl.Executor
 	Manager  *contact.Manager
+
+	stopSweeps func()
 }
 
 // New builds and seeds a stack. Close stops its workflows.
@@ -113,19 +129,34 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		functions[functionARN+name] = f
 	}
-	exec, err := asl.New(machine, functions, asl.WithStateMachineARN(stateMachineARN), asl.WithLogger(log))
+	// An execution that ends otherwise than by succeeding is reconciled, as the EventBridge
+	// rule on the state machine's status changes has it on AWS.
+	exec, err := asl.New(machine, functions, asl.WithStateMachineARN(stateMachineARN), asl.WithLogger(log),
+		asl.OnExecutionEnd(func(name string, status sfntypes.ExecutionStatus) {
+			if status != sfntypes.ExecutionStatusSucceeded {
+				reconcileExecution(steps, name, string(status))
+			}
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("start state machine executor: %w", err)
 	}
 
+	var sfn workflow.API = exec
+	if opts.WrapWorkflow != nil {
+		sfn = opts.WrapWorkflow(exec)
+	}
 	mgr := contact.New(contact.Config{
-		Store:    st,
-		Workflow: workflow.New(exec, stateMachineARN, nil),
-		Notifier: mail.NewNotifier(sender, opts.PublicBaseURL),
-		Logger:   log,
-		Expiry:   opts.Expiry,
+		Store:       st,
+		Workflow:    workflow.New(sfn, stateMachineARN, nil),
+		Notifier:    mail.NewNotifier(sender, opts.PublicBaseURL),
+		Logger:      log,
+		Expiry:      opts.Expiry,
+		StartGrace:  opts.StartGrace,
+		ApplyGrace:  opts.ApplyGrace,
+		OwnerWindow: opts.OwnerWindow,
 	})
 	steps = step.New(mgr, log)
+	stopSweeps := sweep(steps, cmp.Or(opts.SweepEvery, DefaultSweepEvery))
 
 	handlers := map[string]gateway.Function{}
 	for _, fn := range []string{api.FunctionList, api.FunctionRequest, api.FunctionConfirm, api.FunctionResend} {
@@ -139,11 +170,49 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build gateway: %w", err)
 	}
-	return &Stack{Handler: gw, Mail: box, Store: st, Executor: exec, Manager: mgr}, nil
+	return &Stack{Handler: gw, Mail: box, Store: st, Executor: exec, Manager: mgr, stopSweeps: stopSweeps}, nil
 }
 
-// Close stops the running workflows.
-func (s *Stack) Close() { _ = s.Executor.Close() }
+// Close stops the reconciler and the running workflows.
+func (s *Stack) Close() {
+	s.stopSweeps()
+	_ = s.Executor.Close()
+}
+
+// sweep runs the reconciler's sweep every period, through its Lambda handler, until the
+// returned function is called; that function waits for a sweep under way.
+func sweep(steps *step.Handler, every time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	handler := invoker(steps.Reconcile)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_, _ = handler(ctx, json.RawMessage(`{"source":"local.scheduler"}`)) // logged by the handler
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// reconcileExecution hands the reconciler an execution's end, in the shape of EventBridge's
+// event.
+func reconcileExecution(steps *step.Handler, name, status string) {
+	ev, _ := json.Marshal(map[string]any{ // plain strings: never fails
+		"detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+		"detail": map[string]string{"name": name, "status": status, "executionArn": workflow.ExecutionARN(stateMachineARN, name)},
+	})
+	_, _ = invoker(steps.Reconcile)(context.Background(), ev) // logged by the handler
+}
 
 // invoker runs a step through aws-lambda-go's own handler, as Lambda would: JSON in, JSON
 // out, and a returned error keeps its Go type for the executor to name. A handler serves one

@@ -1,0 +1,166 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Decision is a party's answer to a request, with the token that proves it is theirs.
+type Decision struct {
+	ChangeID string
+	Token    string
+	// Caller is the authenticated account answering through the API, or "" when the token
+	// alone authenticates (the emailed link).
+	Caller string
+	Accept bool
+}
+
+// Decide records a party's acceptance or refusal and moves the workflow on.
+func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
+	if d.Token == "" {
+		return Change{}, Errorf(ErrInvalid, "missing_token", "the confirmation token is missing")
+	}
+	if d.Caller != "" {
+		if _, err := m.visibleChange(ctx, d.Caller, d.ChangeID); err != nil {
+			return Change{}, err
+		}
+	}
+	var nic string
+	c, err := m.update(ctx, d.ChangeID, func(c *Change) error {
+		p, err := m.usableParty(c, d.Token)
+		if err != nil {
+			return err
+		}
+		if d.Caller != "" && p.NIC != d.Caller {
+			return Errorf(ErrForbidden, "invalid_token", "this token is not yours")
+		}
+		nic = p.NIC
+		now := m.now()
+		if !d.Accept {
+			p.Status = Declined
+			if err := c.take(StepRefused, now, p.NIC, ""); err != nil {
+				return err
+			}
+			c.oweOutcome(Failure{}, m.ownerDeadline(now))
+			return nil
+		}
+		p.Status = Accepted
+		if err := c.take(StepAccepted, now, p.NIC, ""); err != nil {
+			return err
+		}
+		if len(c.WaitingFor()) > 0 {
+			c.owe(NoticeWaiting, []string{p.NIC}, Failure{}, m.ownerDeadline(now))
+			return nil
+		}
+		return c.take(StepApplying, now, System, "")
+	})
+	if err != nil {
+		return Change{}, err
+	}
+
+	if c.State.Terminal() {
+		m.answerTasks(ctx, c) // a refusal ends every party's wait
+	} else if p, _ := c.Party(nic); p.TaskToken != "" {
+		m.answerTask(ctx, c, *p)
+	}
+	return m.deliver(ctx, c, c.Version), nil
+}
+
+// usableParty checks that a token may still be used on c and returns its party.
+func (m *Manager) usableParty(c *Change, token string) (*Party, error) {
+	p, match := c.partyForToken(token)
+	switch {
+	case match == tokenUnknown:
+		return nil, Errorf(ErrForbidden, "invalid_token", "this token is not valid for request %s", c.ID)
+	case match == tokenReplaced:
+		return nil, Errorf(ErrGone, "token_replaced", "this token was replaced by a newer one; use the latest email")
+	case p.Status != Waiting:
+		return nil, Errorf(ErrGone, "token_used", "this token was already used")
+	case c.State == Expired || (c.State == Pending && !m.now().Before(c.ExpiresAt)):
+		return nil, Errorf(ErrGone, "request_expired", "request %s expired on %s", c.ID, c.ExpiresAt.UTC().Format(time.RFC3339))
+	case c.State != Pending:
+		return nil, Errorf(ErrGone, "request_closed", "request %s is %s and can no longer be answered", c.ID, c.State)
+	}
+	return p, nil
+}
+
+// answerTask tells the workflow what party p's status means for its callback task. A
+// decision, the task's registration and the reconciler all call it: whichever comes last
+// finds both the decision and the task token stored, so a decision is never lost, and
+// answering a task twice is harmless.
+func (m *Manager) answerTask(ctx context.Context, c Change, p Party) {
+	var err error
+	switch {
+	case c.State == Refused || p.Status == Declined:
+		err = m.workflow.Stop(ctx, p.TaskToken, Refused)
+	case c.State == Cancelled || c.State == Failed || c.State == Expired:
+		err = m.workflow.Stop(ctx, p.TaskToken, Cancelled)
+	case p.Status == Accepted:
+		err = m.workflow.Continue(ctx, p.TaskToken)
+	default:
+		return // still waiting for this party
+	}
+	if err != nil {
+		// The decision is stored; the reconciler answers the task again from it.
+		m.log.ErrorContext(ctx, "answer workflow task", "request", c.ID, "party", p.NIC, "err", err)
+	}
+}
+
+// answerTasks answers every registered task of c from what the store holds.
+func (m *Manager) answerTasks(ctx context.Context, c Change) {
+	for _, p := range c.Parties {
+		if p.TaskToken != "" {
+			m.answerTask(ctx, c, p)
+		}
+	}
+}
+
+// Lookup returns the request a token belongs to and the account of its party, for the page
+// behind the emailed link. It changes nothing: mail scanners open links.
+func (m *Manager) Lookup(ctx context.Context, id, token string) (Change, Account, error) {
+	if token == "" {
+		return Change{}, Account{}, Errorf(ErrInvalid, "missing_token", "the confirmation token is missing")
+	}
+	c, err := m.store.Change(ctx, id)
+	if err != nil {
+		return Change{}, Account{}, fmt.Errorf("load request %s: %w", id, err)
+	}
+	p, err := m.usableParty(&c, token)
+	if err != nil {
+		return c, Account{}, err
+	}
+	acct, err := m.store.Account(ctx, p.NIC)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Change{}, Account{}, fmt.Errorf("load account %s: %w", p.NIC, err)
+	}
+	acct.NIC = p.NIC
+	return c, acct, nil
+}
+
+// Cancel lets the requester withdraw a pending request.
+func (m *Manager) Cancel(ctx context.Context, caller, id string) (Change, error) {
+	if _, err := m.visibleChange(ctx, caller, id); err != nil {
+		return Change{}, err
+	}
+	c, err := m.update(ctx, id, func(c *Change) error {
+		if c.RequestedBy != caller {
+			return Errorf(ErrForbidden, "not_requester", "only %s, who made the request, may cancel it", c.RequestedBy)
+		}
+		if c.State != Pending {
+			return Errorf(ErrConflict, "not_pending", "request %s is %s and can no longer be cancelled", c.ID, c.State)
+		}
+		now := m.now()
+		if err := c.take(StepCancelled, now, caller, ""); err != nil {
+			return err
+		}
+		c.oweOutcome(Failure{}, m.ownerDeadline(now))
+		return nil
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	m.answerTasks(ctx, c)
+	return m.deliver(ctx, c, c.Version), nil
+}

@@ -1,0 +1,67 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+)
+
+// ListServices lists the services on which caller holds a role.
+func (m *Manager) ListServices(ctx context.Context, caller string, q ServiceQuery) (ServicePage, error) {
+	if q.Role != "" && !q.Role.Valid() {
+		return ServicePage{}, Errorf(ErrInvalid, "invalid_role", "role must be admin, tech or billing, not %q", q.Role)
+	}
+	limit, err := pageSize(q.Limit)
+	if err != nil {
+		return ServicePage{}, err
+	}
+	q.Limit = limit
+	page, err := m.store.ServicesOf(ctx, caller, q)
+	if err != nil {
+		return ServicePage{}, fmt.Errorf("list services of %s: %w", caller, err)
+	}
+	return page, nil
+}
+
+// ListChanges lists the requests caller is involved in, newest first.
+func (m *Manager) ListChanges(ctx context.Context, caller string, q ChangeQuery) (ChangePage, error) {
+	if q.State != "" && !q.State.Valid() {
+		return ChangePage{}, Errorf(ErrInvalid, "invalid_state", "unknown state %q", q.State)
+	}
+	limit, err := pageSize(q.Limit)
+	if err != nil {
+		return ChangePage{}, err
+	}
+	q.Limit = limit
+	page, err := m.store.ChangesOf(ctx, caller, q)
+	if err != nil {
+		return ChangePage{}, fmt.Errorf("list requests of %s: %w", caller, err)
+	}
+	return page, nil
+}
+
+func pageSize(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return DefaultPageSize, nil
+	case limit < 0 || limit > MaxPageSize:
+		return 0, Errorf(ErrInvalid, "invalid_limit", "limit must be between 1 and %d", MaxPageSize)
+	}
+	return limit, nil
+}
+
+// GetChange returns one request, if caller is involved in it.
+func (m *Manager) GetChange(ctx context.Context, caller, id string) (Change, error) {
+	return m.visibleChange(ctx, caller, id)
+}
+
+// visibleChange loads a request and hides it from anyone not involved in it.
+func (m *Manager) visibleChange(ctx context.Context, caller, id string) (Change, error) {
+	c, err := m.store.Change(ctx, id)
+	if err != nil {
+		return Change{}, fmt.Errorf("load request %s: %w", id, err)
+	}
+	if !contains(c.Involved(), caller) {
+		return Change{}, Errorf(ErrNotFound, "request_not_found", "request %s not found", id)
+	}
+	return c, nil
+}

@@ -1,0 +1,93 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// sweepBatch bounds the requests one sweep looks at; a sweep that finds more leaves them to
+// the next.
+const sweepBatch = 100
+
+// Sweep reconciles every request that is due (see Change.DueAt): past its expiry, applying
+// too long, whose workflow never showed up, or whose outbox holds messages. It returns how
+// many it looked at. One request's failure does not stop the others; their errors are
+// joined.
+func (m *Manager) Sweep(ctx context.Context) (int, error) {
+	ids, err := m.store.DueChanges(ctx, m.now(), sweepBatch)
+	if err != nil {
+		return 0, fmt.Errorf("list due requests: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		if _, err := m.Reconcile(ctx, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(ids), errors.Join(errs...)
+}
+
+// Reconcile moves one request on from what the store holds, when what should have moved it
+// did not: it sends what the outbox still owes, expires it past its expiry, applies it when
+// it has been applying too long or its workflow is gone, fails it when its workflow stopped
+// or never started, and answers its workflow's callback tasks again (a lost answer). It is
+// safe to call at any time, any number of times.
+func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
+	c, err := m.store.Change(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Change{}, nil // purged: nothing left to do
+	}
+	if err != nil {
+		return Change{}, fmt.Errorf("load request %s: %w", id, err)
+	}
+	c = m.deliver(ctx, c, 0)
+	now := m.now()
+
+	switch c.State {
+	case Pending:
+		if !now.Before(c.ExpiresAt) {
+			return m.end(ctx, id, StepExpired, Failure{}, nil)
+		}
+		status, err := m.workflow.Status(ctx, c)
+		if err != nil {
+			return c, fmt.Errorf("reconcile request %s: %w", id, err)
+		}
+		switch status {
+		case WorkflowStopped, WorkflowSucceeded:
+			return m.failRequest(ctx, id, Failure{Code: FailureWorkflowLost})
+		case WorkflowMissing:
+			if now.Before(c.CreatedAt.Add(m.timing.startGrace)) {
+				return c, nil // still starting
+			}
+			// The parties never got their tokens: only the requester is told.
+			return m.end(ctx, id, StepFailed, Failure{Code: FailureWorkflowLost}, []string{c.RequestedBy})
+		}
+		m.answerTasks(ctx, c)
+		if c.workflowSeen() {
+			return c, nil
+		}
+		return m.postpone(ctx, c, m.timing.startGrace)
+
+	case Applying:
+		status, err := m.workflow.Status(ctx, c)
+		if err != nil {
+			return c, fmt.Errorf("reconcile request %s: %w", id, err)
+		}
+		if status == WorkflowRunning && now.Before(c.since(StepApplying).Add(m.timing.applyGrace)) {
+			return c, nil
+		}
+		if c, err = m.Apply(ctx, id); err != nil {
+			return c, err
+		}
+	}
+	// Ended: let a workflow still waiting on a lost answer end too.
+	m.answerTasks(ctx, c)
+	return c, nil
+}
+
+// postpone makes c due again after d at the earliest: the reconciler found nothing to do yet.
+func (m *Manager) postpone(ctx context.Context, c Change, d time.Duration) (Change, error) {
+	return m.bookkeep(ctx, c, func(*Change) {}, m.now().Add(d))
+}

@@ -1,0 +1,188 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RequestChanges creates one request per wanted role, all or none, starts their workflows
+// and emails each party its token.
+func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, wanted map[Role]string) ([]Change, error) {
+	if len(wanted) == 0 {
+		return nil, Errorf(ErrInvalid, "empty_request", "name a new admin, tech or billing contact")
+	}
+	svc, err := m.store.Service(ctx, serviceID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ErrNotFound, "service_not_found", "service %s not found", serviceID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load service %s: %w", serviceID, err)
+	}
+
+	now := m.now().UTC()
+	var changes []Change
+	tokens := map[string]map[string]string{} // request id → party → token, only in memory
+	accounts := m.accountReader()
+	for _, role := range Roles {
+		raw, ok := wanted[role]
+		if !ok {
+			continue
+		}
+		to, err := NormalizeNIC(raw)
+		if err != nil {
+			return nil, err
+		}
+		perm, err := Permit(svc, caller, role, to)
+		if err != nil {
+			return nil, err
+		}
+		if open := svc.Open[role]; open != "" {
+			return nil, Errorf(ErrConflict, "request_open", "request %s for the %s role of %s is still open", open, role, svc.ID)
+		}
+		if err := checkPrerequisites(ctx, accounts, svc, role, to, perm); err != nil {
+			return nil, err
+		}
+		c, partyTokens, err := m.newChange(svc, role, caller, to, perm, now)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
+		tokens[c.ID] = partyTokens
+	}
+
+	if err := m.store.CreateChanges(ctx, changes); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, Errorf(ErrConflict, "request_open", "another request for %s changed its contacts first; reload and try again", svc.ID)
+		}
+		return nil, fmt.Errorf("create requests for %s: %w", svc.ID, err)
+	}
+
+	// Should this function die from here on, the reconciler ends the requests whose
+	// workflow never started, once their start grace has passed.
+	for _, c := range changes {
+		if err := m.workflow.Start(ctx, c); err != nil {
+			m.log.ErrorContext(ctx, "start workflow", "request", c.ID, "err", err)
+			m.abandon(ctx, changes)
+			return nil, &Error{Kind: ErrUnavailable, Code: "unavailable", Message: "the request could not be started; nothing was changed, please try again", RetryAfter: 5}
+		}
+	}
+
+	for i, c := range changes {
+		changes[i] = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
+	}
+	return changes, nil
+}
+
+// checkPrerequisites checks the accounts a change involves: the new holder exists and has an
+// email address, every party can receive its token, and billing moves only between accounts
+// in good standing.
+func checkPrerequisites(ctx context.Context, accounts *accountReader, svc Service, role Role, to string, perm Permission) error {
+	newAcct, err := accounts.get(ctx, to)
+	if errors.Is(err, ErrNotFound) {
+		return Errorf(ErrRule, "contact_not_found", "no account %s", to)
+	}
+	if err != nil {
+		return fmt.Errorf("load account %s: %w", to, err)
+	}
+	if newAcct.Email == "" {
+		return Errorf(ErrRule, "contact_without_email", "account %s has no email address to confirm with", to)
+	}
+	for _, nic := range perm.Parties {
+		if nic == to {
+			continue
+		}
+		a, err := accounts.get(ctx, nic)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("load account %s: %w", nic, err)
+		}
+		if err != nil || a.Email == "" {
+			return Errorf(ErrRule, "party_without_email", "account %s has no email address to confirm with", nic)
+		}
+	}
+	if role != Billing {
+		return nil
+	}
+	current, err := accounts.get(ctx, svc.Contacts[Billing])
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("load account %s: %w", svc.Contacts[Billing], err)
+	}
+	if err != nil || !current.GoodStanding {
+		return Errorf(ErrRule, "current_billing_not_in_good_standing", "the current billing contact %s is not in good standing", svc.Contacts[Billing])
+	}
+	if !newAcct.GoodStanding {
+		return Errorf(ErrRule, "new_billing_not_in_good_standing", "the new billing contact %s is not in good standing", to)
+	}
+	return nil
+}
+
+func (m *Manager) newChange(svc Service, role Role, caller, to string, perm Permission, now time.Time) (Change, map[string]string, error) {
+	id, err := newID()
+	if err != nil {
+		return Change{}, nil, err
+	}
+	c := Change{
+		ID: id, ServiceID: svc.ID, ServiceType: svc.Type, Role: role,
+		From: svc.Contacts[role], To: to, RequestedBy: caller, Authority: perm.Authority, State: Pending,
+		Notify: perm.Notify, CreatedAt: now, ExpiresAt: now.Add(m.expiry),
+	}
+	tokens := map[string]string{}
+	for _, nic := range perm.Parties {
+		token, hash, err := NewToken()
+		if err != nil {
+			return Change{}, nil, err
+		}
+		tokens[nic] = token
+		c.Parties = append(c.Parties, Party{NIC: nic, Status: Waiting, TokenHash: hash})
+	}
+	c.record(now, caller, string(StepCreated), fmt.Sprintf("%s: %s → %s", role, c.From, to))
+	c.schedule(m.timing)
+	return c, tokens, nil
+}
+
+// abandon fails requests whose workflow could not start, releasing their roles. The caller
+// is told at once, so nobody is emailed. Should this fail too, the reconciler ends them.
+func (m *Manager) abandon(ctx context.Context, changes []Change) {
+	failure := Failure{Code: FailureWorkflowLost}
+	for _, c := range changes {
+		_, err := m.update(ctx, c.ID, func(c *Change) error {
+			if !c.CanTake(StepFailed) {
+				return errNoChange
+			}
+			return c.take(StepFailed, m.now(), System, failure.String())
+		})
+		if err != nil && !errors.Is(err, errNoChange) {
+			m.log.ErrorContext(ctx, "abandon request", "request", c.ID, "err", err)
+		}
+	}
+}
+
+// sendTokens emails each listed party its token. A failed email is recorded in the request's
+// history, where the parties see it; the request stays open and a resend can try again.
+func (m *Manager) sendTokens(ctx context.Context, accounts *accountReader, c Change, tokens map[string]string, nics []string) Change {
+	var failed []string
+	for _, nic := range nics {
+		acct, err := accounts.get(ctx, nic)
+		if err == nil {
+			err = m.notifier.Notify(ctx, Notice{Kind: NoticeToken, To: acct, Change: c, Token: tokens[nic]})
+		}
+		if err != nil {
+			m.log.WarnContext(ctx, "token email not sent", "request", c.ID, "party", nic, "err", err)
+			failed = append(failed, nic)
+		}
+	}
+	if len(failed) == 0 {
+		return c
+	}
+	saved, err := m.bookkeep(ctx, c, func(c *Change) {
+		for _, nic := range failed {
+			c.record(m.now(), System, "email_failed", nic)
+		}
+	}, time.Time{})
+	if err != nil {
+		m.log.ErrorContext(ctx, "record email failure", "request", c.ID, "err", err)
+		return c
+	}
+	return saved
+}

@@ -1,0 +1,55 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Resend emails a fresh token to every party that has not answered yet; each party's previous
+// token stops working.
+func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error) {
+	if _, err := m.visibleChange(ctx, caller, id); err != nil {
+		return Change{}, err
+	}
+	var tokens map[string]string
+	c, err := m.update(ctx, id, func(c *Change) error {
+		if _, isParty := c.Party(caller); !isParty && c.RequestedBy != caller {
+			return Errorf(ErrForbidden, "not_allowed", "only the requester or a party may ask to resend")
+		}
+		now := m.now()
+		switch {
+		case c.State == Pending && !now.Before(c.ExpiresAt):
+			return Errorf(ErrGone, "request_expired", "request %s has expired", c.ID)
+		case c.State != Pending:
+			return Errorf(ErrConflict, "not_pending", "request %s is %s; there is nothing to confirm", c.ID, c.State)
+		case c.Resends >= m.maxResends:
+			return &Error{Kind: ErrRateLimited, Code: "resend_limit", Message: fmt.Sprintf("request %s was resent %d times already", c.ID, c.Resends)}
+		case !c.LastResendAt.IsZero() && now.Sub(c.LastResendAt) < m.resendInterval:
+			wait := int((m.resendInterval - now.Sub(c.LastResendAt) + time.Second - 1) / time.Second)
+			return &Error{Kind: ErrRateLimited, Code: "resend_too_soon", Message: fmt.Sprintf("wait %d seconds before resending again", wait), RetryAfter: wait}
+		}
+		tokens = map[string]string{}
+		for i := range c.Parties {
+			p := &c.Parties[i]
+			if p.Status != Waiting {
+				continue
+			}
+			token, hash, err := NewToken()
+			if err != nil {
+				return err
+			}
+			p.ReplacedHashes = append(p.ReplacedHashes, p.TokenHash)
+			p.TokenHash = hash
+			tokens[p.NIC] = token
+		}
+		c.Resends++
+		c.LastResendAt = now.UTC()
+		c.record(now, caller, "resent", "")
+		return nil
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	return m.sendTokens(ctx, m.accountReader(), c, tokens, c.WaitingFor()), nil
+}

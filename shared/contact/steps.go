@@ -1,0 +1,200 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// RegisterTask stores the workflow's callback token for a party, then answers it at once if
+// the party already decided or the request is already closed.
+func (m *Manager) RegisterTask(ctx context.Context, id, nic, taskToken string) error {
+	c, err := m.update(ctx, id, func(c *Change) error {
+		p, ok := c.Party(nic)
+		if !ok {
+			return fmt.Errorf("request %s has no party %s", id, nic)
+		}
+		if c.State.Terminal() {
+			return errNoChange // answered below, not stored: the request is over
+		}
+		p.TaskToken = taskToken
+		return nil
+	})
+	if err != nil && !errors.Is(err, errNoChange) {
+		return err
+	}
+	p, _ := c.Party(nic)
+	p.TaskToken = taskToken
+	m.answerTask(ctx, c, *p)
+	return nil
+}
+
+// maxApplyRounds bounds the rounds of Apply whose transaction lost to a concurrent write:
+// each round reads everything again and ends the request, done or failed with a reason.
+const maxApplyRounds = 5
+
+// Apply hands the role to its new holder once every party accepted, or ends the request
+// failed when the service, its contacts, the requester's authority or a prerequisite no
+// longer hold. A retried Apply changes nothing and sends only what is still owed.
+func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
+	for round := 0; ; round++ {
+		c, err := m.store.Change(ctx, id)
+		if err != nil {
+			return Change{}, fmt.Errorf("load request %s: %w", id, err)
+		}
+		if c.State != Applying {
+			return m.deliver(ctx, c, 0), nil // already applied or ended: only what is overdue
+		}
+		svc, failure, err := m.stillApplicable(ctx, c)
+		if err != nil {
+			return Change{}, err
+		}
+		if failure.Code != "" {
+			return m.failRequest(ctx, id, failure)
+		}
+		done := c
+		now := m.now()
+		if err := done.take(StepDone, now, System, ""); err != nil {
+			return Change{}, err
+		}
+		done.oweOutcome(Failure{}, m.ownerDeadline(now))
+		done.schedule(m.timing)
+		saved, err := m.store.ApplyChange(ctx, done)
+		switch {
+		case err == nil:
+			if saved.Role == Admin {
+				m.endAuthorityOf(ctx, svc, saved)
+			}
+			return m.deliver(ctx, saved, saved.Version), nil
+		case errors.Is(err, ErrConflict) && round < maxApplyRounds:
+			// Something moved between the checks and the write: the next round finds what,
+			// and ends the request with that reason, or finds it already done.
+			m.pause(round)
+		default:
+			return Change{}, fmt.Errorf("apply request %s: %w", id, err)
+		}
+	}
+}
+
+// stillApplicable checks again, when the change is about to be applied, what held when it
+// was requested: the service, its holder, the role's lock, the requester's authority by the
+// rules table, and the accounts. It returns the service as read and why the change can no
+// longer be applied (a zero Failure if it can).
+func (m *Manager) stillApplicable(ctx context.Context, c Change) (Service, Failure, error) {
+	svc, err := m.store.Service(ctx, c.ServiceID)
+	if errors.Is(err, ErrNotFound) {
+		return Service{}, Failure{Code: FailureServiceGone, Role: c.Role}, nil
+	}
+	if err != nil {
+		return Service{}, Failure{}, fmt.Errorf("load service %s: %w", c.ServiceID, err)
+	}
+	if svc.Contacts[c.Role] != c.From {
+		return svc, Failure{Code: FailureContactChanged, Role: c.Role}, nil
+	}
+	if svc.Open[c.Role] != c.ID {
+		return svc, Failure{Code: FailureRoleLocked, Role: c.Role}, nil
+	}
+	if f := StillPermitted(svc, c); f.Code != "" {
+		return svc, f, nil
+	}
+	accounts := []string{c.To}
+	if c.Role == Billing {
+		accounts = append(accounts, c.From)
+	}
+	for _, nic := range accounts {
+		a, err := m.store.Account(ctx, nic)
+		if errors.Is(err, ErrNotFound) {
+			return svc, Failure{Code: FailureAccountGone, Role: c.Role, Account: nic}, nil
+		}
+		if err != nil {
+			return svc, Failure{}, fmt.Errorf("load account %s: %w", nic, err)
+		}
+		if c.Role == Billing && !a.GoodStanding {
+			return svc, Failure{Code: FailureNotInGoodStanding, Role: c.Role, Account: nic}, nil
+		}
+	}
+	return svc, Failure{}, nil
+}
+
+// endAuthorityOf ends the open requests of svc that the previous admin's authority allowed,
+// now that applied has given the admin role to someone else. A failure here is logged: each
+// such request also fails when its own turn to apply comes.
+func (m *Manager) endAuthorityOf(ctx context.Context, svc Service, applied Change) {
+	for _, role := range Roles {
+		id := svc.Open[role]
+		if id == "" || id == applied.ID {
+			continue
+		}
+		c, err := m.store.Change(ctx, id)
+		if err != nil {
+			m.log.ErrorContext(ctx, "load request on a service whose admin changed", "request", id, "err", err)
+			continue
+		}
+		if c.RequestedBy != applied.From || c.Authority != Admin || c.State.Terminal() {
+			continue
+		}
+		if _, err := m.failRequest(ctx, id, Failure{Code: FailureAdminChanged, Role: c.Role}); err != nil {
+			m.log.ErrorContext(ctx, "end request of the previous admin", "request", id, "err", err)
+		}
+	}
+}
+
+// failRequest ends an open request failed, saying why, tells everyone involved, and ends
+// the workflow's waits.
+func (m *Manager) failRequest(ctx context.Context, id string, reason Failure) (Change, error) {
+	return m.end(ctx, id, StepFailed, reason, nil)
+}
+
+// end moves an open request to a terminal state by step, owes the outcome emails to those
+// the outcome concerns (everyone involved when tell is nil), answers the workflow's tasks
+// and sends what is owed. On a request that already ended it only sends what is still owed.
+func (m *Manager) end(ctx context.Context, id string, step Step, reason Failure, tell []string) (Change, error) {
+	c, err := m.update(ctx, id, func(c *Change) error {
+		if !c.CanTake(step) {
+			return errNoChange
+		}
+		now := m.now()
+		detail := ""
+		if reason.Code != "" {
+			detail = reason.String()
+		}
+		if err := c.take(step, now, System, detail); err != nil {
+			return err
+		}
+		if tell == nil {
+			c.oweOutcome(reason, m.ownerDeadline(now))
+		} else {
+			c.owe(NoticeFailed, tell, reason, m.ownerDeadline(now))
+		}
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return m.deliver(ctx, c, 0), nil // ended by another: only what is overdue
+	}
+	if err != nil {
+		return Change{}, err
+	}
+	m.answerTasks(ctx, c)
+	return m.deliver(ctx, c, c.Version), nil
+}
+
+// Finish ends a request on one of the workflow's closing paths: refused, cancelled, expired,
+// or failed when the workflow could not go on. A request whose parties all accepted just as
+// it expired is applied: the acceptances count.
+func (m *Manager) Finish(ctx context.Context, id string, outcome State) (Change, error) {
+	step, reason := map[State]Step{Refused: StepRefused, Cancelled: StepCancelled, Expired: StepExpired, Failed: StepFailed}[outcome], Failure{}
+	if step == "" {
+		return Change{}, fmt.Errorf("finish request %s: %q is not an outcome", id, outcome)
+	}
+	if outcome == Failed {
+		reason = Failure{Code: FailureWorkflowLost}
+	}
+	c, err := m.end(ctx, id, step, reason, nil)
+	if err != nil {
+		return Change{}, err
+	}
+	if c.State == Applying && outcome != Failed {
+		return m.Apply(ctx, id)
+	}
+	return c, nil
+}
