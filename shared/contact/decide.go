@@ -60,12 +60,13 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 		return Change{}, err
 	}
 
+	mine := c.Version
 	if c.State.Terminal() {
-		m.answerTasks(ctx, c) // a refusal ends every party's wait
-	} else if p, _ := c.Party(nic); p.TaskToken != "" {
-		m.answerTask(ctx, c, *p)
+		c = m.answerTasks(ctx, c, "") // a refusal ends every party's wait
+	} else {
+		c = m.answerTasks(ctx, c, nic)
 	}
-	return m.deliver(ctx, c, c.Version), nil
+	return m.deliver(ctx, c, mine), nil
 }
 
 // usableParty checks that a token may still be used on c and returns its party.
@@ -90,7 +91,7 @@ func (m *Manager) usableParty(c *Change, token string) (*Party, error) {
 // decision, the task's registration and the reconciler all call it: whichever comes last
 // finds both the decision and the task token stored, so a decision is never lost, and
 // answering a task twice is harmless.
-func (m *Manager) answerTask(ctx context.Context, c Change, p Party) {
+func (m *Manager) answerTask(ctx context.Context, c Change, p Party) error {
 	var err error
 	switch {
 	case c.State == Refused || p.Status == Declined:
@@ -100,21 +101,37 @@ func (m *Manager) answerTask(ctx context.Context, c Change, p Party) {
 	case p.Status == Accepted:
 		err = m.workflow.Continue(ctx, p.TaskToken)
 	default:
-		return // still waiting for this party
+		return nil // still waiting for this party
 	}
 	if err != nil {
-		// The decision is stored; the reconciler answers the task again from it.
-		m.log.ErrorContext(ctx, "answer workflow task", "request", c.ID, "party", p.NIC, "err", err)
+		return fmt.Errorf("answer the workflow task of %s on request %s: %w", p.NIC, c.ID, err)
 	}
+	return nil
 }
 
-// answerTasks answers every registered task of c from what the store holds.
-func (m *Manager) answerTasks(ctx context.Context, c Change) {
+// answerTasks answers the registered tasks of c's parties (all of them when nic is "") from
+// what the store holds. An answer that fails is owed: the request becomes due, and the
+// reconciler answers again. It returns c as last saved.
+func (m *Manager) answerTasks(ctx context.Context, c Change, nic string) Change {
+	var errs []error
 	for _, p := range c.Parties {
-		if p.TaskToken != "" {
-			m.answerTask(ctx, c, p)
+		if p.TaskToken != "" && (nic == "" || p.NIC == nic) {
+			errs = append(errs, m.answerTask(ctx, c, p))
 		}
 	}
+	err := errors.Join(errs...)
+	if err == nil {
+		return c
+	}
+	m.log.ErrorContext(ctx, "answer workflow", "request", c.ID, "err", err)
+	saved, err := m.bookkeep(ctx, c, func(c *Change) {
+		c.AnswerAgainAt = m.now().Add(m.timing.applyGrace).UTC()
+	}, time.Time{})
+	if err != nil {
+		m.log.ErrorContext(ctx, "record unanswered workflow", "request", c.ID, "err", err)
+		return c
+	}
+	return saved
 }
 
 // Lookup returns the request a token belongs to and the account of its party, for the page
@@ -161,6 +178,7 @@ func (m *Manager) Cancel(ctx context.Context, caller, id string) (Change, error)
 	if err != nil {
 		return Change{}, err
 	}
-	m.answerTasks(ctx, c)
-	return m.deliver(ctx, c, c.Version), nil
+	mine := c.Version
+	c = m.answerTasks(ctx, c, "")
+	return m.deliver(ctx, c, mine), nil
 }

@@ -166,8 +166,11 @@ type Change struct {
 	// Outbox holds the emails a transition owes and that are not sent yet. It is written
 	// with the transition, so that a crash after the write loses none of them.
 	Outbox []Message
+	// AnswerAgainAt is set when answering the workflow's callback tasks failed: the
+	// reconciler answers them again from what the request holds from then on.
+	AnswerAgainAt time.Time
 	// DueAt is when the reconciler must look at the request again; zero when it never
-	// needs to (an ended request whose outbox is empty).
+	// needs to (an ended request whose outbox is empty and whose workflow was answered).
 	DueAt time.Time
 	// Version increases with every write; stores use it for optimistic locking.
 	Version int

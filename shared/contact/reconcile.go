@@ -64,8 +64,7 @@ func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
 			// The parties never got their tokens: only the requester is told.
 			return m.end(ctx, id, StepFailed, Failure{Code: FailureWorkflowLost}, []string{c.RequestedBy})
 		}
-		m.answerTasks(ctx, c)
-		if c.workflowSeen() {
+		if c = m.answerAgain(ctx, c); c.workflowSeen() {
 			return c, nil
 		}
 		return m.postpone(ctx, c, m.timing.startGrace)
@@ -81,10 +80,28 @@ func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
 		if c, err = m.Apply(ctx, id); err != nil {
 			return c, err
 		}
+		if c.State == Applying {
+			return c, nil
+		}
 	}
 	// Ended: let a workflow still waiting on a lost answer end too.
-	m.answerTasks(ctx, c)
-	return c, nil
+	return m.answerAgain(ctx, c), nil
+}
+
+// answerAgain answers c's workflow tasks from what the store holds, and clears the debt of
+// an earlier failed answer once they all went through.
+func (m *Manager) answerAgain(ctx context.Context, c Change) Change {
+	owed := !c.AnswerAgainAt.IsZero()
+	c = m.answerTasks(ctx, c, "")
+	if !owed || c.AnswerAgainAt.After(m.now()) {
+		return c // nothing was owed, or answering failed again and is owed later
+	}
+	saved, err := m.bookkeep(ctx, c, func(c *Change) { c.AnswerAgainAt = time.Time{} }, time.Time{})
+	if err != nil {
+		m.log.ErrorContext(ctx, "record answered workflow", "request", c.ID, "err", err)
+		return c
+	}
+	return saved
 }
 
 // postpone makes c due again after d at the earliest: the reconciler found nothing to do yet.

@@ -24,8 +24,10 @@ type timing struct {
 // it has been applying too long; any request is due while its outbox holds messages.
 func (c *Change) schedule(t timing) {
 	due := c.outboxDue()
-	if open := c.openDue(t); !open.IsZero() && (due.IsZero() || open.Before(due)) {
-		due = open
+	for _, t := range []time.Time{c.openDue(t), c.AnswerAgainAt} {
+		if !t.IsZero() && (due.IsZero() || t.Before(due)) {
+			due = t
+		}
 	}
 	c.DueAt = due.UTC()
 	if due.IsZero() {

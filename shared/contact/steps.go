@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // RegisterTask stores the workflow's callback token for a party, then answers it at once if
@@ -25,7 +26,15 @@ func (m *Manager) RegisterTask(ctx context.Context, id, nic, taskToken string) e
 	}
 	p, _ := c.Party(nic)
 	p.TaskToken = taskToken
-	m.answerTask(ctx, c, *p)
+	if err := m.answerTask(ctx, c, *p); err != nil {
+		// Stored (or the request is over): the reconciler answers again from the store.
+		m.log.ErrorContext(ctx, "answer workflow", "request", c.ID, "err", err)
+		if c.State.Terminal() {
+			return nil // a task of an ended request: its execution's timeout ends it
+		}
+		_, err = m.bookkeep(ctx, c, func(c *Change) { c.AnswerAgainAt = m.now().Add(m.timing.applyGrace).UTC() }, time.Time{})
+		return err
+	}
 	return nil
 }
 
@@ -174,8 +183,9 @@ func (m *Manager) end(ctx context.Context, id string, step Step, reason Failure,
 	if err != nil {
 		return Change{}, err
 	}
-	m.answerTasks(ctx, c)
-	return m.deliver(ctx, c, c.Version), nil
+	mine := c.Version
+	c = m.answerTasks(ctx, c, "")
+	return m.deliver(ctx, c, mine), nil
 }
 
 // Finish ends a request on one of the workflow's closing paths: refused, cancelled, expired,

@@ -70,6 +70,7 @@ type requestItem struct {
 	Resends      int           `dynamodbav:"resends"`
 	LastResendAt string        `dynamodbav:"lastResendAt,omitempty"`
 	Outbox       []messageItem `dynamodbav:"outbox,omitempty"`
+	AnswerAgain  string        `dynamodbav:"answerAgainAt,omitempty"`
 	// DueShard and DueAt index the request in ByDue while the reconciler must look at it;
 	// both are absent otherwise, which keeps the index sparse.
 	DueShard string `dynamodbav:"dueShard,omitempty"`
@@ -192,7 +193,8 @@ func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
 		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
 		Authority: string(c.Authority), Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt),
-		Version: c.Version, PurgeAt: purgeAt.Unix(),
+		AnswerAgain: formatTime(c.AnswerAgainAt),
+		Version:     c.Version, PurgeAt: purgeAt.Unix(),
 	}
 	if !c.DueAt.IsZero() {
 		it.DueShard, it.DueAt = dueShard(c.ID), formatTime(c.DueAt)
@@ -218,7 +220,7 @@ func (it requestItem) change() contact.Change {
 		From: it.From, To: it.To, RequestedBy: it.RequestedBy, State: contact.State(it.State), Notify: it.Notify,
 		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt), Resends: it.Resends,
 		LastResendAt: parseTime(it.LastResendAt), Version: it.Version, Authority: contact.Role(it.Authority),
-		DueAt: parseTime(it.DueAt),
+		DueAt: parseTime(it.DueAt), AnswerAgainAt: parseTime(it.AnswerAgain),
 	}
 	for _, m := range it.Outbox {
 		c.Outbox = append(c.Outbox, contact.Message{
