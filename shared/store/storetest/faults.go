@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -20,6 +23,8 @@ type Fault struct {
 	Type    string         // e.g. ProvisionedThroughputExceededException
 	Message string         //
 	Extra   map[string]any // further members, e.g. CancellationReasons
+	// Unreachable makes the call fail before any answer, as a refused connection does.
+	Unreachable bool
 }
 
 // The faults the store must survive.
@@ -30,7 +35,14 @@ var (
 		Message: "Throughput exceeds the current throughput limit for your account."}
 	ConditionFailed = Fault{Status: 400, Type: "ConditionalCheckFailedException",
 		Message: "The conditional request failed"}
+	// Refused is a connection DynamoDB's endpoint refuses.
+	Refused = Fault{Unreachable: true}
 )
+
+// refusal is the error a dial to a closed port gives.
+func refusal() error {
+	return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+}
 
 // Cancelled is a TransactionCanceledException with one reason code per item of the
 // transaction ("None" for an item that did not fail).
@@ -104,6 +116,9 @@ func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_, _ = io.Copy(io.Discard, req.Body)
 			_ = req.Body.Close()
+		}
+		if fault.Unreachable {
+			return nil, refusal()
 		}
 		return fault.response(req), nil
 	}
