@@ -40,6 +40,14 @@ func TestDynamoDBFaultsReachCallersAsStatuses(t *testing.T) {
 			func(*env, string, string) call { return call{"GET", "/me/contact-changes", admin, nil} }, 200},
 		{"get request, throttled", "GetItem", storetest.Throttled, 503, "throttled",
 			func(_ *env, id, _ string) call { return call{"GET", "/me/contact-changes/" + id, admin, nil} }, 200},
+		{"get request, DynamoDB unreachable", "GetItem", storetest.Refused, 503, "unavailable",
+			func(_ *env, id, _ string) call { return call{"GET", "/me/contact-changes/" + id, admin, nil} }, 200},
+		{"list services, DynamoDB unreachable", "Query", storetest.Refused, 503, "unavailable",
+			func(*env, string, string) call { return call{"GET", "/me/services", admin, nil} }, 200},
+		{"accept, save unreachable", "PutItem", storetest.Refused, 503, "unavailable",
+			func(_ *env, id, token string) call {
+				return call{"POST", "/me/contact-changes/" + id + "/accept", admin, map[string]string{"token": token}}
+			}, 200},
 		{"create, transaction throttled", "TransactWriteItems", storetest.Throttled, 503, "throttled",
 			func(*env, string, string) call {
 				return call{"POST", "/services/ns1.example.net/contact-changes", admin, map[string]string{"tech": newbie}}
