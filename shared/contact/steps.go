@@ -71,10 +71,11 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		saved, err := m.store.ApplyChange(ctx, done)
 		switch {
 		case err == nil:
+			saved = m.deliver(ctx, saved, saved.Version)
 			if saved.Role == Admin {
 				m.endAuthorityOf(ctx, svc, saved)
 			}
-			return m.deliver(ctx, saved, saved.Version), nil
+			return saved, nil
 		case errors.Is(err, ErrConflict) && round < maxApplyRounds:
 			// Something moved between the checks and the write: the next round finds what,
 			// and ends the request with that reason, or finds it already done.

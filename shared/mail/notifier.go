@@ -105,6 +105,8 @@ type view struct {
 	RefusedBy   string
 	YouRefused  bool
 	Reason      string
+	// AllAccepted: every party accepted (a failure then came when the change was applied).
+	AllAccepted bool
 }
 
 // page wraps a rendered body with the layout shared by every kind of email.
@@ -130,6 +132,7 @@ func newView(n contact.Notice, lang contact.Language, link string) view {
 		ExpiresAt:   loc.date(c.ExpiresAt),
 		WaitingFor:  strings.Join(c.WaitingFor(), ", "),
 		Reason:      loc.failure(n.Failure),
+		AllAccepted: len(c.WaitingFor()) == 0 && len(c.Parties) > 0,
 	}
 	if n.Kind == contact.NoticeToken {
 		v.Link, v.Token = link, n.Token
