@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -44,10 +45,13 @@ func isUnreachable(err error) bool {
 	var send *smithyhttp.RequestSendError
 	var netErr net.Error
 	var api smithy.APIError
+	var resp *awshttp.ResponseError
 	switch {
 	case errors.As(err, &send), errors.As(err, &netErr),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
+	case errors.As(err, &resp) && resp.HTTPStatusCode() >= 500:
+		return true // e.g. 503 ServiceUnavailable, which the SDK does not model
 	case errors.As(err, &api):
 		return api.ErrorFault() == smithy.FaultServer
 	}
@@ -87,7 +91,10 @@ func transactionError(err error, versioned bool) error {
 	}
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) {
-		if versioned && onlyFailed(tc.CancellationReasons, 0, "ConditionalCheckFailed", "TransactionConflict") {
+		// The request's put failing means it changed since it was read, whatever else
+		// failed: the caller reads it again. (DynamoDB names every failed item; the
+		// embedded backend only the first.)
+		if versioned && failed(tc.CancellationReasons, 0, "ConditionalCheckFailed", "TransactionConflict") {
 			return contact.ErrVersionConflict
 		}
 		// Another transaction on the role item is a race to retry, not a missing lock.
@@ -107,10 +114,15 @@ func transactionError(err error, versioned bool) error {
 // hand-over, alone failed its condition: the role item is gone or not locked by the request.
 var errLockNotHeld = fmt.Errorf("%w: the role is not locked by this request", contact.ErrConflict)
 
+// failed reports whether the reasons name item i as failed with one of the given codes.
+func failed(reasons []types.CancellationReason, i int, codes ...string) bool {
+	return len(reasons) > i && slices.Contains(codes, deref(reasons[i].Code))
+}
+
 // onlyFailed reports whether the reasons name item i, and it alone, as failed, with one of
 // the given codes.
 func onlyFailed(reasons []types.CancellationReason, i int, codes ...string) bool {
-	if len(reasons) <= i || !slices.Contains(codes, deref(reasons[i].Code)) {
+	if !failed(reasons, i, codes...) {
 		return false
 	}
 	for j, r := range reasons {

@@ -34,7 +34,7 @@ func TestTransactionError(t *testing.T) {
 		{"versioned put alone failed", reasons("ConditionalCheckFailed", "None", "None"), true, contact.ErrVersionConflict, nil},
 		{"versioned put busy", reasons("TransactionConflict", "None"), true, contact.ErrVersionConflict, nil},
 		{"lock condition failed", reasons("None", "ConditionalCheckFailed"), true, contact.ErrConflict, contact.ErrVersionConflict},
-		{"put and lock failed", reasons("ConditionalCheckFailed", "ConditionalCheckFailed"), true, contact.ErrConflict, contact.ErrVersionConflict},
+		{"put and lock failed: the request changed, read it again", reasons("ConditionalCheckFailed", "ConditionalCheckFailed"), true, contact.ErrVersionConflict, nil},
 		{"no reasons given", reasons(), true, contact.ErrConflict, contact.ErrVersionConflict},
 		{"first item of an unversioned write", reasons("ConditionalCheckFailed", "None"), false, contact.ErrConflict, contact.ErrVersionConflict},
 		{"throttled item", reasons("None", "ThrottlingError"), true, contact.ErrUnavailable, contact.ErrConflict},

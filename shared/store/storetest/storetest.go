@@ -44,6 +44,10 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"ApplyToAMissingAccount", applyToAMissingAccount},
 		{"ApplyBillingOutOfStanding", applyBillingOutOfStanding},
 		{"ChangesOf", changesOf},
+		{"TerminalSaveNeverBlocked", terminalSaveNeverBlocked},
+		{"SaveBookkeepingInAnyState", saveBookkeepingInAnyState},
+		{"BookkeepingFieldsRoundTrip", bookkeepingFieldsRoundTrip},
+		{"DueChanges", dueChanges},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
