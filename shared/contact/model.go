@@ -166,6 +166,10 @@ type Change struct {
 	// Outbox holds the emails a transition owes and that are not sent yet. It is written
 	// with the transition, so that a crash after the write loses none of them.
 	Outbox []Message
+	// Supersedes lists, on an admin hand-over, the requests open on the service's other
+	// roles when it was applied: those the previous admin's authority allowed must end. It
+	// is written with the hand-over and cleared once they have ended.
+	Supersedes []string
 	// AnswerAgainAt is set when answering the workflow's callback tasks failed: the
 	// reconciler answers them again from what the request holds from then on.
 	AnswerAgainAt time.Time

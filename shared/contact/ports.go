@@ -39,9 +39,9 @@ type Store interface {
 	// ApplyChange, in one transaction: hands c.Role of c.ServiceID from c.From to c.To and
 	// releases the lock, and saves c (whose State is Done) as SaveChange would. It fails,
 	// changing nothing, with an error wrapping ErrConflict when the role is no longer held
-	// by c.From, the request no longer holds the lock, the stored version moved, the new
-	// holder's account is gone, or (for billing) either billing account is no longer in
-	// good standing.
+	// by c.From, the request no longer holds the lock, the stored version moved, the
+	// requester no longer holds c.Authority, the new holder's account is gone, or (for
+	// billing) either billing account is no longer in good standing.
 	ApplyChange(ctx context.Context, c Change) (Change, error)
 }
 

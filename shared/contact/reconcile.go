@@ -84,8 +84,9 @@ func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
 			return c, nil
 		}
 	}
-	// Ended: let a workflow still waiting on a lost answer end too.
-	return m.answerAgain(ctx, c), nil
+	// Ended: end what an admin hand-over superseded, and let a workflow still waiting on a
+	// lost answer end too.
+	return m.answerAgain(ctx, m.endSuperseded(ctx, c)), nil
 }
 
 // answerAgain answers c's workflow tasks from what the store holds, and clears the debt of

@@ -24,7 +24,7 @@ type timing struct {
 // it has been applying too long; any request is due while its outbox holds messages.
 func (c *Change) schedule(t timing) {
 	due := c.outboxDue()
-	for _, t := range []time.Time{c.openDue(t), c.AnswerAgainAt} {
+	for _, t := range []time.Time{c.openDue(t), c.AnswerAgainAt, c.supersedesDue(t)} {
 		if !t.IsZero() && (due.IsZero() || t.Before(due)) {
 			due = t
 		}
@@ -48,6 +48,15 @@ func (c Change) openDue(t timing) time.Time {
 		return c.since(StepApplying).Add(t.applyGrace)
 	}
 	return time.Time{}
+}
+
+// supersedesDue is when the reconciler must end the requests an admin hand-over superseded,
+// if the hand-over's own call did not.
+func (c Change) supersedesDue(t timing) time.Time {
+	if len(c.Supersedes) == 0 {
+		return time.Time{}
+	}
+	return c.since(StepDone).Add(t.ownerWindow)
 }
 
 // workflowSeen reports whether the workflow has registered a callback task for any party,

@@ -67,15 +67,15 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 			return Change{}, err
 		}
 		done.oweOutcome(Failure{}, m.ownerDeadline(now))
+		if done.Role == Admin {
+			done.Supersedes = otherOpenRequests(svc, done.ID)
+		}
 		done.schedule(m.timing)
 		saved, err := m.store.ApplyChange(ctx, done)
 		switch {
 		case err == nil:
 			saved = m.deliver(ctx, saved, saved.Version)
-			if saved.Role == Admin {
-				m.endAuthorityOf(ctx, svc, saved)
-			}
-			return saved, nil
+			return m.endSuperseded(ctx, saved), nil
 		case errors.Is(err, ErrConflict) && round < maxApplyRounds:
 			// Something moved between the checks and the write: the next round finds what,
 			// and ends the request with that reason, or finds it already done.
@@ -126,27 +126,44 @@ func (m *Manager) stillApplicable(ctx context.Context, c Change) (Service, Failu
 	return svc, Failure{}, nil
 }
 
-// endAuthorityOf ends the open requests of svc that the previous admin's authority allowed,
-// now that applied has given the admin role to someone else. A failure here is logged: each
-// such request also fails when its own turn to apply comes.
-func (m *Manager) endAuthorityOf(ctx context.Context, svc Service, applied Change) {
+// otherOpenRequests lists the requests open on svc's roles, but for the one with id except.
+func otherOpenRequests(svc Service, except string) []string {
+	var ids []string
 	for _, role := range Roles {
-		id := svc.Open[role]
-		if id == "" || id == applied.ID {
-			continue
-		}
-		c, err := m.store.Change(ctx, id)
-		if err != nil {
-			m.log.ErrorContext(ctx, "load request on a service whose admin changed", "request", id, "err", err)
-			continue
-		}
-		if c.RequestedBy != applied.From || c.Authority != Admin || c.State.Terminal() {
-			continue
-		}
-		if _, err := m.failRequest(ctx, id, Failure{Code: FailureAdminChanged, Role: c.Role}); err != nil {
-			m.log.ErrorContext(ctx, "end request of the previous admin", "request", id, "err", err)
+		if id := svc.Open[role]; id != "" && id != except {
+			ids = append(ids, id)
 		}
 	}
+	return ids
+}
+
+// endSuperseded ends the requests that the admin hand-over applied superseded: those of its
+// Supersedes that the previous admin's authority allowed. Once all have ended it clears
+// Supersedes; a failure leaves it for the reconciler, which calls this again. Each such
+// request would also fail when its own turn to apply came; this ends it now.
+func (m *Manager) endSuperseded(ctx context.Context, applied Change) Change {
+	if len(applied.Supersedes) == 0 {
+		return applied
+	}
+	for _, id := range applied.Supersedes {
+		c, err := m.store.Change(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err == nil && c.RequestedBy == applied.From && c.Authority == Admin && !c.State.Terminal() {
+			_, err = m.failRequest(ctx, id, Failure{Code: FailureAdminChanged, Role: c.Role})
+		}
+		if err != nil {
+			m.log.ErrorContext(ctx, "end a request of the previous admin", "request", id, "err", err)
+			return applied
+		}
+	}
+	saved, err := m.bookkeep(ctx, applied, func(c *Change) { c.Supersedes = nil }, time.Time{})
+	if err != nil {
+		m.log.ErrorContext(ctx, "record the superseded requests ended", "request", applied.ID, "err", err)
+		return applied
+	}
+	return saved
 }
 
 // failRequest ends an open request failed, saying why, tells everyone involved, and ends

@@ -259,6 +259,17 @@ func (s *Store) ApplyChange(ctx context.Context, c contact.Change) (contact.Chan
 			":to": str(c.To), ":from": str(c.From), ":id": str(c.ID), ":empty": str(""),
 		},
 	}}}
+	// The requester must still hold the role whose authority allowed the change (when it
+	// is another role than the one changed, whose condition is above): the table's check
+	// at apply, held to the instant of the write.
+	if c.Authority != "" && c.Authority != c.Role {
+		writes = append(writes, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                 aws.String(s.tables.Contacts),
+			Key:                       key(roleKey(c.ServiceID, c.Authority)),
+			ConditionExpression:       aws.String("holder = :requester"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":requester": str(c.RequestedBy)},
+		}})
+	}
 	if c.Role == contact.Billing {
 		writes = append(writes, s.inGoodStanding(c.From), s.inGoodStanding(c.To))
 	} else {

@@ -71,6 +71,7 @@ type requestItem struct {
 	LastResendAt string        `dynamodbav:"lastResendAt,omitempty"`
 	Outbox       []messageItem `dynamodbav:"outbox,omitempty"`
 	AnswerAgain  string        `dynamodbav:"answerAgainAt,omitempty"`
+	Supersedes   []string      `dynamodbav:"supersedes,omitempty"`
 	// DueShard and DueAt index the request in ByDue while the reconciler must look at it;
 	// both are absent otherwise, which keeps the index sparse.
 	DueShard string `dynamodbav:"dueShard,omitempty"`
@@ -193,8 +194,8 @@ func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
 		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
 		Authority: string(c.Authority), Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt),
-		AnswerAgain: formatTime(c.AnswerAgainAt),
-		Version:     c.Version, PurgeAt: purgeAt.Unix(),
+		AnswerAgain: formatTime(c.AnswerAgainAt), Supersedes: c.Supersedes,
+		Version: c.Version, PurgeAt: purgeAt.Unix(),
 	}
 	if !c.DueAt.IsZero() {
 		it.DueShard, it.DueAt = dueShard(c.ID), formatTime(c.DueAt)
@@ -220,7 +221,7 @@ func (it requestItem) change() contact.Change {
 		From: it.From, To: it.To, RequestedBy: it.RequestedBy, State: contact.State(it.State), Notify: it.Notify,
 		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt), Resends: it.Resends,
 		LastResendAt: parseTime(it.LastResendAt), Version: it.Version, Authority: contact.Role(it.Authority),
-		DueAt: parseTime(it.DueAt), AnswerAgainAt: parseTime(it.AnswerAgain),
+		DueAt: parseTime(it.DueAt), AnswerAgainAt: parseTime(it.AnswerAgain), Supersedes: it.Supersedes,
 	}
 	for _, m := range it.Outbox {
 		c.Outbox = append(c.Outbox, contact.Message{
