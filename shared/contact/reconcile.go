@@ -105,7 +105,12 @@ func (m *Manager) answerAgain(ctx context.Context, c Change) Change {
 	return saved
 }
 
-// postpone makes c due again after d at the earliest: the reconciler found nothing to do yet.
+// postpone makes c due again after d at the earliest, but no later than its expiry: the
+// reconciler found nothing to do yet.
 func (m *Manager) postpone(ctx context.Context, c Change, d time.Duration) (Change, error) {
-	return m.bookkeep(ctx, c, func(*Change) {}, m.now().Add(d))
+	later := m.now().Add(d)
+	if c.ExpiresAt.Before(later) {
+		later = c.ExpiresAt
+	}
+	return m.bookkeep(ctx, c, func(*Change) {}, later)
 }

@@ -58,6 +58,9 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 		}
 		return nil, fmt.Errorf("create requests for %s: %w", svc.ID, err)
 	}
+	for i := range changes {
+		changes[i].Version = 1 // as CreateChanges stored them
+	}
 
 	// Should this function die from here on, the reconciler ends the requests whose
 	// workflow never started, once their start grace has passed.
