@@ -142,7 +142,9 @@ func (h *Handler) Reconcile(ctx context.Context, raw json.RawMessage) (SweepResu
 		h.log.ErrorContext(ctx, "sweep failed", "reconciled", n, "err", err)
 		return SweepResult{Reconciled: n}, named(err)
 	}
-	h.log.InfoContext(ctx, "swept", "reconciled", n)
+	if n > 0 { // a sweep that found nothing due is not news
+		h.log.InfoContext(ctx, "swept", "reconciled", n)
+	}
 	return SweepResult{Reconciled: n}, nil
 }
 
