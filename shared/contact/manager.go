@@ -24,8 +24,11 @@ type Config struct {
 	Store    Store
 	Workflow Workflow
 	Notifier Notifier
-	Logger   *slog.Logger
-	Now      Clock
+	// Publisher publishes the events transitions owe; without one they stay owed, for a
+	// function that has one (the reconciler) to publish.
+	Publisher Publisher
+	Logger    *slog.Logger
+	Now       Clock
 	// Expiry is how long a request waits for its confirmations (DefaultExpiry when zero).
 	Expiry         time.Duration
 	ResendInterval time.Duration

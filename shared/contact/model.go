@@ -60,6 +60,9 @@ type Account struct {
 	Email        string
 	Language     Language
 	GoodStanding bool
+	// BouncedAt is when mail to Email last bounced; zero while it has not. A new address
+	// clears it.
+	BouncedAt time.Time
 }
 
 // Service is a cloud service and the accounts holding its three roles.
@@ -127,6 +130,8 @@ type Party struct {
 	ReplacedHashes []string
 	// TaskToken is the workflow's callback token for this party, empty until registered.
 	TaskToken string
+	// Bounced is set when the party's latest token email bounced; a resend clears it.
+	Bounced bool
 }
 
 // Event is one entry of a request's history.
@@ -166,6 +171,9 @@ type Change struct {
 	// Outbox holds the emails a transition owes and that are not sent yet. It is written
 	// with the transition, so that a crash after the write loses none of them.
 	Outbox []Message
+	// Events holds the announcements transitions owed and that are not published yet,
+	// written with the transition like Outbox.
+	Events []Announcement
 	// Supersedes lists, on an admin hand-over, the requests open on the service's other
 	// roles when it was applied: those the previous admin's authority allowed must end. It
 	// is written with the hand-over and cleared once they have ended.
