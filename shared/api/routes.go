@@ -6,16 +6,20 @@ const (
 	FunctionRequest = "request"
 	FunctionConfirm = "confirm"
 	FunctionResend  = "resend"
+	// FunctionOperator serves the operator API: the provider's systems and support staff.
+	FunctionOperator = "operator"
 )
 
 // Route is one route of the HTTP API: its method, its path template in API Gateway's syntax
 // and the function behind it. Public routes (the emailed link) have no authorizer: their
-// token authenticates the caller.
+// token authenticates the caller. Operator routes are authorized by IAM (SigV4) on AWS,
+// never by the customers' JWT authorizer.
 type Route struct {
 	Method   string
 	Path     string
 	Function string
 	Public   bool
+	Operator bool
 }
 
 // Key is the route key API Gateway puts in events: "GET /me/services".

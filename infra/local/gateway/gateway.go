@@ -38,6 +38,9 @@ type Options struct {
 	// Fallback serves the requests whose path matches no route (the local-only endpoints);
 	// without it they get API Gateway's 404.
 	Fallback http.Handler
+	// CORSOrigins are the browser origins allowed to call the API, as the HttpApi's
+	// CorsConfiguration lists them on AWS; none when empty.
+	CORSOrigins []string
 }
 
 // Gateway is an http.Handler serving the HTTP API's routes with their functions.

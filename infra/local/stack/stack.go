@@ -63,6 +63,10 @@ type Options struct {
 	// StartGrace, ApplyGrace and OwnerWindow are the reconciler's patience (the domain's
 	// defaults when zero).
 	StartGrace, ApplyGrace, OwnerWindow time.Duration
+	// IdentityClaim is the JWT claim holding the caller's NIC handle ("sub" when empty).
+	IdentityClaim string
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 }
 
 // DefaultSweepEvery is the local reconciler's period.
@@ -163,9 +167,10 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		handlers[fn] = withLambdaContext(api.New(fn, mgr, api.Options{Logger: log}).Handle)
 	}
 	gw, err := gateway.New(api.Routes, handlers, gateway.Options{
-		Secret:   opts.JWTSecret,
-		Logger:   log,
-		Fallback: box,
+		Secret:      opts.JWTSecret,
+		Logger:      log,
+		Fallback:    box,
+		CORSOrigins: opts.CORSOrigins,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build gateway: %w", err)
