@@ -2,6 +2,8 @@ package contact
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"time"
 )
 
@@ -70,4 +72,58 @@ type Announcement struct {
 // It returns the IDs of those it delivered; err says why the others were not.
 type Publisher interface {
 	Publish(ctx context.Context, events []Announcement) (delivered []string, err error)
+}
+
+// announced says which event each step of the lifecycle publishes. The last acceptance
+// (StepApplying, taken with the party's StepAccepted) publishes nothing of its own: the
+// party's ContactChangeConfirmed says it, and ContactChangeApplied follows.
+var announced = map[Step]AnnouncementType{
+	StepCreated:   ContactChangeRequested,
+	StepAccepted:  ContactChangeConfirmed,
+	StepRefused:   ContactChangeRefused,
+	StepCancelled: ContactChangeCancelled,
+	StepExpired:   ContactChangeExpired,
+	StepDone:      ContactChangeApplied,
+	StepFailed:    ContactChangeFailed,
+}
+
+// announce adds to c the event step publishes, owed by the write about to store c (at
+// version c.Version+1), as owe does for emails; reason says why a failed request failed.
+// Others may publish it once the owner's window has passed (see schedule).
+func (c *Change) announce(step Step, at time.Time, by string, reason FailureCode) {
+	typ, ok := announced[step]
+	if !ok {
+		return
+	}
+	a := c.announcement(typ, at, by)
+	switch typ {
+	case ContactChangeRequested:
+		for _, p := range c.Parties {
+			a.Parties = append(a.Parties, p.NIC)
+		}
+	case ContactChangeConfirmed:
+		a.Party = by
+	case ContactChangeFailed:
+		a.Reason = reason
+	}
+	c.Events = append(c.Events, a)
+}
+
+// announceHolders adds the ServiceContactsChanged event of an applied change: the service's
+// holders before it and after it.
+func (c *Change) announceHolders(before map[Role]string, at time.Time) {
+	a := c.announcement(ServiceContactsChanged, at, System)
+	a.Before, a.After = maps.Clone(before), maps.Clone(before)
+	a.After[c.Role] = c.To
+	c.Events = append(c.Events, a)
+}
+
+func (c *Change) announcement(typ AnnouncementType, at time.Time, by string) Announcement {
+	owed := c.Version + 1
+	return Announcement{
+		ID: fmt.Sprintf("%s:%d:%s", c.ID, owed, typ), Type: typ, At: at.UTC(), By: by,
+		RequestID: c.ID, ServiceID: c.ServiceID, ServiceType: c.ServiceType, Role: c.Role,
+		From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: c.State,
+		Owed: owed,
+	}
 }

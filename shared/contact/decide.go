@@ -161,15 +161,26 @@ func (m *Manager) Cancel(ctx context.Context, caller, id string) (Change, error)
 	if _, err := m.visibleChange(ctx, caller, id); err != nil {
 		return Change{}, err
 	}
-	c, err := m.update(ctx, id, func(c *Change) error {
+	return m.cancel(ctx, id, caller, "", func(c *Change) error {
 		if c.RequestedBy != caller {
 			return Errorf(ErrForbidden, "not_requester", "only %s, who made the request, may cancel it", c.RequestedBy)
+		}
+		return nil
+	})
+}
+
+// cancel withdraws a pending request on by's decision, once allow agrees, with detail in the
+// history; everyone involved is told.
+func (m *Manager) cancel(ctx context.Context, id, by, detail string, allow func(c *Change) error) (Change, error) {
+	c, err := m.update(ctx, id, func(c *Change) error {
+		if err := allow(c); err != nil {
+			return err
 		}
 		if c.State != Pending {
 			return Errorf(ErrConflict, "not_pending", "request %s is %s and can no longer be cancelled", c.ID, c.State)
 		}
 		now := m.now()
-		if err := c.take(StepCancelled, now, caller, ""); err != nil {
+		if err := c.take(StepCancelled, now, by, detail); err != nil {
 			return err
 		}
 		c.oweOutcome(Failure{}, m.ownerDeadline(now))

@@ -92,6 +92,7 @@ type env struct {
 	hooks  *hookStore // the Manager's store: st, with hooks the tests may set
 	wf     *fakeWorkflow
 	mail   *fakeNotifier
+	events *fakePublisher
 	clock  *fakeClock
 	m      *contact.Manager
 }
@@ -127,11 +128,11 @@ func newEnv(t *testing.T, b backend, opts ...option) *env {
 	}
 	e := &env{
 		t: t, ctx: context.Background(), api: api, tables: tables, st: st,
-		wf: &fakeWorkflow{}, mail: &fakeNotifier{}, clock: &fakeClock{now: t0},
+		wf: &fakeWorkflow{}, mail: &fakeNotifier{}, events: &fakePublisher{}, clock: &fakeClock{now: t0},
 	}
 	e.hooks = &hookStore{Store: st}
 	cfg := contact.Config{
-		Store: e.hooks, Workflow: e.wf, Notifier: e.mail, Now: e.clock.Now,
+		Store: e.hooks, Workflow: e.wf, Notifier: e.mail, Publisher: e.events, Now: e.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, o := range opts {

@@ -199,3 +199,65 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// fakePublisher is a contact.Publisher that keeps what it was given, as EventBridge would
+// deliver it: nothing runs EventBridge here. PublishFunc, when set, decides which events of
+// each call are delivered and what the call answers.
+type fakePublisher struct {
+	PublishFunc func(events []contact.Announcement) (delivered []string, err error)
+
+	mu        sync.Mutex
+	published []contact.Announcement
+	calls     int
+}
+
+var _ contact.Publisher = (*fakePublisher)(nil)
+
+func (f *fakePublisher) Publish(ctx context.Context, events []contact.Announcement) ([]string, error) {
+	var delivered []string
+	var err error
+	if f.PublishFunc != nil {
+		delivered, err = f.PublishFunc(events)
+	} else {
+		for _, a := range events {
+			delivered = append(delivered, a.ID)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	for _, a := range events {
+		if contains(delivered, a.ID) {
+			f.published = append(f.published, a)
+		}
+	}
+	return delivered, err
+}
+
+// Published returns the events delivered so far, once each, in the order first delivered:
+// what a consumer that drops repeated ids sees.
+func (f *fakePublisher) Published() []contact.Announcement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seen := map[string]bool{}
+	var out []contact.Announcement
+	for _, a := range f.published {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Types lists the types of the events delivered about subject (a request id, or a service
+// id for ServiceContactsChanged), in order.
+func (f *fakePublisher) Types(subject string) []contact.AnnouncementType {
+	var out []contact.AnnouncementType
+	for _, a := range f.Published() {
+		if a.RequestID == subject || (a.RequestID == "" && a.ServiceID == subject) {
+			out = append(out, a.Type)
+		}
+	}
+	return out
+}

@@ -68,13 +68,24 @@ func (c Change) CanTake(step Step) bool {
 	return ok
 }
 
-// take moves c by step, as the lifecycle table allows, and records it in the history.
+// take moves c by step, as the lifecycle table allows, records it in the history and owes
+// the event it publishes.
 func (c *Change) take(step Step, at time.Time, by, detail string) error {
+	return c.move(step, at, by, detail, "")
+}
+
+// fail moves c to failed, saying why.
+func (c *Change) fail(at time.Time, by string, f Failure) error {
+	return c.move(StepFailed, at, by, f.String(), f.Code)
+}
+
+func (c *Change) move(step Step, at time.Time, by, detail string, reason FailureCode) error {
 	to, ok := next(c.State, step)
 	if !ok {
 		return errTransition{id: c.ID, from: c.State, on: step}
 	}
 	c.State = to
 	c.record(at, by, string(step), detail)
+	c.announce(step, at, by, reason)
 	return nil
 }

@@ -49,6 +49,7 @@ type Manager struct {
 	store          Store
 	workflow       Workflow
 	notifier       Notifier
+	publisher      Publisher
 	log            *slog.Logger
 	now            Clock
 	expiry         time.Duration
@@ -60,7 +61,7 @@ type Manager struct {
 // New returns a Manager; zero values in cfg take the product defaults.
 func New(cfg Config) *Manager {
 	m := &Manager{
-		store: cfg.Store, workflow: cfg.Workflow, notifier: cfg.Notifier, log: cfg.Logger, now: cfg.Now,
+		store: cfg.Store, workflow: cfg.Workflow, notifier: cfg.Notifier, publisher: cfg.Publisher, log: cfg.Logger, now: cfg.Now,
 		expiry: cfg.Expiry, resendInterval: cfg.ResendInterval, maxResends: cfg.MaxResends,
 		timing: timing{startGrace: cfg.StartGrace, applyGrace: cfg.ApplyGrace, ownerWindow: cfg.OwnerWindow},
 	}
@@ -145,6 +146,7 @@ func (m *Manager) bookkeep(ctx context.Context, latest Change, fn func(c *Change
 			}
 		}
 		c.Outbox = slices.Clone(c.Outbox) // fn may change it; latest stays as it was
+		c.Events = slices.Clone(c.Events)
 		c.History = slices.Clone(c.History)
 		fn(&c)
 		c.schedule(m.timing)

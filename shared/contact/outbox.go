@@ -72,10 +72,11 @@ func (c *Change) oweOutcome(failure Failure, nextAt time.Time) {
 }
 
 // deliver sends the messages of c's outbox that the write of version mine owed (0 for
-// none: the caller wrote no transition) and those whose NextAt has come, then removes the
-// sent ones from the stored request and reschedules the others, whatever else was written
-// meanwhile. A failure is logged, not returned: the messages stay in the outbox and the
-// reconciler sends them later. It returns the request as last read or saved.
+// none: the caller wrote no transition) and those whose NextAt has come, publishes its
+// events likewise, then removes the sent and published ones from the stored request and
+// reschedules the others, whatever else was written meanwhile. A failure is logged, not
+// returned: what failed stays owed and the reconciler delivers it later. It returns the
+// request as last read or saved.
 func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 	now := m.now()
 	sent := map[string]bool{}
@@ -97,7 +98,8 @@ func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 		m.log.WarnContext(ctx, "email not sent yet", "request", c.ID, "kind", msg.Kind, "to", msg.To, "err", err)
 		failed[msg.ID] = err
 	}
-	if len(sent) == 0 && len(failed) == 0 {
+	published, unpublished := m.publish(ctx, c.ID, c.Events, mine, now)
+	if len(sent) == 0 && len(failed) == 0 && len(published) == 0 && len(unpublished) == 0 {
 		return c
 	}
 	saved, err := m.bookkeep(ctx, c, func(c *Change) {
@@ -113,13 +115,69 @@ func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 			kept = append(kept, msg)
 		}
 		c.Outbox = kept
+		c.Events = settle(c.Events, published, unpublished, now)
 	}, time.Time{})
 	if err != nil {
 		// Sent messages stay in the outbox and may go again: at least once beats never.
-		m.log.ErrorContext(ctx, "record sent emails", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "record sent emails and published events", "request", c.ID, "err", err)
 		return c
 	}
 	return saved
+}
+
+// publish publishes, in order, the events of owed up to the last one that the write of
+// version mine owed or whose NextAt has come: an event never overtakes an earlier one of
+// the same outbox (its consumers see a request's events in order; one published twice
+// keeps its id). It returns the ids published and those it tried and could not publish.
+// Without a Publisher it publishes nothing: the events wait for a function that has one.
+func (m *Manager) publish(ctx context.Context, subject string, owed []Announcement, mine int, now time.Time) (published, unpublished map[string]bool) {
+	if m.publisher == nil {
+		return nil, nil
+	}
+	last := -1
+	for i, a := range owed {
+		if (mine != 0 && a.Owed == mine) || !a.NextAt.After(now) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil, nil
+	}
+	batch := owed[:last+1]
+	delivered, err := m.publisher.Publish(ctx, batch)
+	published, unpublished = map[string]bool{}, map[string]bool{}
+	for _, id := range delivered {
+		published[id] = true
+	}
+	for _, a := range batch {
+		if !published[a.ID] {
+			unpublished[a.ID] = true
+		}
+	}
+	if err != nil {
+		m.log.WarnContext(ctx, "events not published yet", "subject", subject, "events", len(unpublished), "err", err)
+	}
+	return published, unpublished
+}
+
+// settle removes the published events from events and reschedules those that could not be
+// published. Events are never dropped: other systems must learn of every transition.
+func settle(events []Announcement, published, unpublished map[string]bool, now time.Time) []Announcement {
+	if len(published) == 0 && len(unpublished) == 0 {
+		return events
+	}
+	var kept []Announcement
+	for _, a := range events {
+		if published[a.ID] {
+			continue
+		}
+		if unpublished[a.ID] {
+			a.Attempts++
+			a.NextAt = now.Add(retryDelay(a.Attempts)).UTC()
+		}
+		kept = append(kept, a)
+	}
+	return kept
 }
 
 // send renders and sends one outbox message. An account that is gone or has no address
@@ -144,7 +202,8 @@ func retryDelay(attempts int) time.Duration {
 	return min(d, maxRetryDelay)
 }
 
-// outboxDue is when the earliest message of c's outbox is due; zero when it is empty.
+// outboxDue is when the earliest message or event of c's outbox is due; zero when both are
+// empty.
 func (c Change) outboxDue() time.Time {
 	var due time.Time
 	for _, msg := range c.Outbox {
@@ -152,5 +211,24 @@ func (c Change) outboxDue() time.Time {
 			due = msg.NextAt
 		}
 	}
+	return earliest(due, eventsDue(c.Events))
+}
+
+// eventsDue is when the earliest of events is due; zero when there are none.
+func eventsDue(events []Announcement) time.Time {
+	var due time.Time
+	for _, a := range events {
+		if due.IsZero() || a.NextAt.Before(due) {
+			due = a.NextAt
+		}
+	}
 	return due
+}
+
+// earliest is the earlier of a and b, ignoring a zero time.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }

@@ -43,6 +43,28 @@ type Store interface {
 	// requester no longer holds c.Authority, the new holder's account is gone, or (for
 	// billing) either billing account is no longer in good standing.
 	ApplyChange(ctx context.Context, c Change) (Change, error)
+
+	// ChangesOfService pages through the requests on a service, newest first.
+	ChangesOfService(ctx context.Context, serviceID string, q ChangeQuery) (ChangePage, error)
+
+	// The operator's edits. Each writes, in one transaction, the account or service and the
+	// record of the edit (at version 1). PutService and DeleteService fail with an error
+	// wrapping ErrConflict when a role's holder or lock is no longer what prev says
+	// (prev.ID is empty when the service is new); the locks of open requests stay as they
+	// were, for those requests to release when they end.
+	PutAccount(ctx context.Context, a Account, rec Record) error
+	PutService(ctx context.Context, s Service, prev Service, rec Record) error
+	DeleteService(ctx context.Context, prev Service, rec Record) error
+	// MarkBounced sets the account's BouncedAt if its email is still address; otherwise it
+	// fails with an error wrapping ErrConflict.
+	MarkBounced(ctx context.Context, nic, address string, at time.Time) error
+
+	Record(ctx context.Context, id string) (Record, error)
+	// SaveRecord writes rec over the version it was read at, and stores it with Version+1.
+	SaveRecord(ctx context.Context, rec Record) (Record, error)
+	// DueRecords returns the ids of up to limit records whose DueAt is not after t, the
+	// most overdue first.
+	DueRecords(ctx context.Context, t time.Time, limit int) ([]string, error)
 }
 
 // ServiceQuery filters and pages ServicesOf.
@@ -61,7 +83,9 @@ type ServicePage struct {
 
 // ChangeQuery filters and pages ChangesOf.
 type ChangeQuery struct {
-	State  State // empty for any
+	State State // empty for any
+	// Involves keeps only the requests involving this account; empty for any.
+	Involves string
 	Limit  int
 	Cursor string
 }

@@ -12,8 +12,9 @@ import (
 const sweepBatch = 100
 
 // Sweep reconciles every request that is due (see Change.DueAt): past its expiry, applying
-// too long, whose workflow never showed up, or whose outbox holds messages. It returns how
-// many it looked at. One request's failure does not stop the others; their errors are
+// too long, whose workflow never showed up, or whose outbox holds messages or events; and
+// settles every operator's edit that still owes something (see Record.DueAt). It returns
+// how many it looked at. One request's failure does not stop the others; their errors are
 // joined.
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
 	ids, err := m.store.DueChanges(ctx, m.now(), sweepBatch)
@@ -26,7 +27,22 @@ func (m *Manager) Sweep(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 		}
 	}
-	return len(ids), errors.Join(errs...)
+	records, err := m.store.DueRecords(ctx, m.now(), sweepBatch)
+	if err != nil {
+		return len(ids), errors.Join(append(errs, fmt.Errorf("list due records: %w", err))...)
+	}
+	for _, id := range records {
+		rec, err := m.store.Record(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("load record %s: %w", id, err))
+			continue
+		}
+		m.settle(ctx, rec, false)
+	}
+	return len(ids) + len(records), errors.Join(errs...)
 }
 
 // Reconcile moves one request on from what the store holds, when what should have moved it
@@ -48,7 +64,7 @@ func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
 	switch c.State {
 	case Pending:
 		if !now.Before(c.ExpiresAt) {
-			return m.end(ctx, id, StepExpired, Failure{}, nil)
+			return m.end(ctx, id, ending{step: StepExpired, by: System})
 		}
 		status, err := m.workflow.Status(ctx, c)
 		if err != nil {
@@ -62,7 +78,7 @@ func (m *Manager) Reconcile(ctx context.Context, id string) (Change, error) {
 				return c, nil // still starting
 			}
 			// The parties never got their tokens: only the requester is told.
-			return m.end(ctx, id, StepFailed, Failure{Code: FailureWorkflowLost}, []string{c.RequestedBy})
+			return m.end(ctx, id, ending{step: StepFailed, by: System, reason: Failure{Code: FailureWorkflowLost}, tell: []string{c.RequestedBy}})
 		}
 		if c = m.answerAgain(ctx, c); c.workflowSeen() {
 			return c, nil

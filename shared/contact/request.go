@@ -73,7 +73,8 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	}
 
 	for i, c := range changes {
-		changes[i] = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
+		c = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
+		changes[i] = m.deliver(ctx, c, 1) // the creation's event, owed by version 1
 	}
 	return changes, nil
 }
@@ -140,6 +141,7 @@ func (m *Manager) newChange(svc Service, role Role, caller, to string, perm Perm
 		c.Parties = append(c.Parties, Party{NIC: nic, Status: Waiting, TokenHash: hash})
 	}
 	c.record(now, caller, string(StepCreated), fmt.Sprintf("%s: %s → %s", role, c.From, to))
+	c.announce(StepCreated, now, caller, "")
 	c.schedule(m.timing)
 	return c, tokens, nil
 }
@@ -149,14 +151,18 @@ func (m *Manager) newChange(svc Service, role Role, caller, to string, perm Perm
 func (m *Manager) abandon(ctx context.Context, changes []Change) {
 	failure := Failure{Code: FailureWorkflowLost}
 	for _, c := range changes {
-		_, err := m.update(ctx, c.ID, func(c *Change) error {
+		saved, err := m.update(ctx, c.ID, func(c *Change) error {
 			if !c.CanTake(StepFailed) {
 				return errNoChange
 			}
-			return c.take(StepFailed, m.now(), System, failure.String())
+			return c.fail(m.now(), System, failure)
 		})
 		if err != nil && !errors.Is(err, errNoChange) {
 			m.log.ErrorContext(ctx, "abandon request", "request", c.ID, "err", err)
+			continue
+		}
+		if err == nil {
+			m.deliver(ctx, saved, saved.Version)
 		}
 	}
 }

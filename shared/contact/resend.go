@@ -12,10 +12,20 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 	if _, err := m.visibleChange(ctx, caller, id); err != nil {
 		return Change{}, err
 	}
-	var tokens map[string]string
-	c, err := m.update(ctx, id, func(c *Change) error {
+	return m.resend(ctx, id, caller, func(c *Change) error {
 		if _, isParty := c.Party(caller); !isParty && c.RequestedBy != caller {
 			return Errorf(ErrForbidden, "not_allowed", "only the requester or a party may ask to resend")
+		}
+		return nil
+	})
+}
+
+// resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits.
+func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Change) error) (Change, error) {
+	var tokens map[string]string
+	c, err := m.update(ctx, id, func(c *Change) error {
+		if err := allow(c); err != nil {
+			return err
 		}
 		now := m.now()
 		switch {
@@ -41,11 +51,12 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 			}
 			p.ReplacedHashes = append(p.ReplacedHashes, p.TokenHash)
 			p.TokenHash = hash
+			p.Bounced = false // the new email may arrive
 			tokens[p.NIC] = token
 		}
 		c.Resends++
 		c.LastResendAt = now.UTC()
-		c.record(now, caller, "resent", "")
+		c.record(now, by, "resent", "")
 		return nil
 	})
 	if err != nil {

@@ -21,8 +21,14 @@ type timing struct {
 
 // schedule sets c.DueAt: when the reconciler must look at c again if nothing else moves it.
 // An open request is due when its workflow should have shown up, when it expires, or when
-// it has been applying too long; any request is due while its outbox holds messages.
+// it has been applying too long; any request is due while its outbox holds messages or
+// events.
 func (c *Change) schedule(t timing) {
+	for i := range c.Events {
+		if c.Events[i].NextAt.IsZero() { // newly owed: the owner publishes it first
+			c.Events[i].NextAt = c.Events[i].At.Add(t.ownerWindow).UTC()
+		}
+	}
 	due := c.outboxDue()
 	for _, t := range []time.Time{c.openDue(t), c.AnswerAgainAt, c.supersedesDue(t)} {
 		if !t.IsZero() && (due.IsZero() || t.Before(due)) {

@@ -66,6 +66,7 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		if err := done.take(StepDone, now, System, ""); err != nil {
 			return Change{}, err
 		}
+		done.announceHolders(svc.Contacts, now)
 		done.oweOutcome(Failure{}, m.ownerDeadline(now))
 		if done.Role == Admin {
 			done.Supersedes = otherOpenRequests(svc, done.ID)
@@ -169,29 +170,43 @@ func (m *Manager) endSuperseded(ctx context.Context, applied Change) Change {
 // failRequest ends an open request failed, saying why, tells everyone involved, and ends
 // the workflow's waits.
 func (m *Manager) failRequest(ctx context.Context, id string, reason Failure) (Change, error) {
-	return m.end(ctx, id, StepFailed, reason, nil)
+	return m.end(ctx, id, ending{step: StepFailed, by: System, reason: reason})
 }
 
-// end moves an open request to a terminal state by step, owes the outcome emails to those
-// the outcome concerns (everyone involved when tell is nil), answers the workflow's tasks
-// and sends what is owed. On a request that already ended it only sends what is still owed.
-func (m *Manager) end(ctx context.Context, id string, step Step, reason Failure, tell []string) (Change, error) {
+// ending says how end ends a request: by step, on whose decision (System, or an operator),
+// with what detail in the history (the failure's wording when empty), and whom to tell
+// (everyone involved when tell is nil).
+type ending struct {
+	step   Step
+	by     string
+	detail string
+	reason Failure
+	tell   []string
+}
+
+// end moves an open request to a terminal state, owes the outcome emails to those the
+// outcome concerns, answers the workflow's tasks and sends what is owed. On a request that
+// already ended it only sends what is still owed.
+func (m *Manager) end(ctx context.Context, id string, e ending) (Change, error) {
 	c, err := m.update(ctx, id, func(c *Change) error {
-		if !c.CanTake(step) {
+		if !c.CanTake(e.step) {
 			return errNoChange
 		}
 		now := m.now()
-		detail := ""
-		if reason.Code != "" {
-			detail = reason.String()
+		var err error
+		switch {
+		case e.step == StepFailed && e.detail == "":
+			err = c.fail(now, e.by, e.reason)
+		default:
+			err = c.move(e.step, now, e.by, e.detail, e.reason.Code)
 		}
-		if err := c.take(step, now, System, detail); err != nil {
+		if err != nil {
 			return err
 		}
-		if tell == nil {
-			c.oweOutcome(reason, m.ownerDeadline(now))
+		if e.tell == nil {
+			c.oweOutcome(e.reason, m.ownerDeadline(now))
 		} else {
-			c.owe(NoticeFailed, tell, reason, m.ownerDeadline(now))
+			c.owe(NoticeFailed, e.tell, e.reason, m.ownerDeadline(now))
 		}
 		return nil
 	})
@@ -217,7 +232,7 @@ func (m *Manager) Finish(ctx context.Context, id string, outcome State) (Change,
 	if outcome == Failed {
 		reason = Failure{Code: FailureWorkflowLost}
 	}
-	c, err := m.end(ctx, id, step, reason, nil)
+	c, err := m.end(ctx, id, ending{step: step, by: System, reason: reason})
 	if err != nil {
 		return Change{}, err
 	}

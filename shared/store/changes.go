@@ -28,8 +28,9 @@ func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) err
 			return err
 		}
 		writes = append(writes, put)
-		for _, nic := range c.Involved() {
-			item, err := attributevalue.MarshalMap(newInvolvedItem(c, nic, purgeAt))
+		// Each request is indexed under every account involved, and under its service.
+		for _, under := range append(c.Involved(), serviceIndexKey(c.ServiceID)) {
+			item, err := attributevalue.MarshalMap(newInvolvedItem(c, under, purgeAt))
 			if err != nil {
 				return fmt.Errorf("encode index item of request %s: %w", c.ID, err)
 			}
@@ -87,6 +88,21 @@ type changesCursor struct {
 // index a page (and one more item) at a time and keeps reading until the page is full, so
 // that a state filter still gives full pages.
 func (s *Store) ChangesOf(ctx context.Context, nic string, q contact.ChangeQuery) (contact.ChangePage, error) {
+	return s.changesUnder(ctx, nic, q)
+}
+
+// ChangesOfService pages through the requests on a service, newest first, as ChangesOf does.
+func (s *Store) ChangesOfService(ctx context.Context, serviceID string, q contact.ChangeQuery) (contact.ChangePage, error) {
+	return s.changesUnder(ctx, serviceIndexKey(serviceID), q)
+}
+
+// serviceIndexKey is the ByInvolved key of a service's requests. No NIC handle holds "#",
+// so it never meets an account's.
+func serviceIndexKey(serviceID string) string { return servicePrefix + serviceID }
+
+// changesUnder pages through the requests indexed under nic, an account's NIC handle or a
+// service's index key.
+func (s *Store) changesUnder(ctx context.Context, nic string, q contact.ChangeQuery) (contact.ChangePage, error) {
 	limit := pageLimit(q.Limit)
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.tables.Requests),
@@ -127,7 +143,7 @@ func (s *Store) ChangesOf(ctx context.Context, nic string, q contact.ChangeQuery
 		}
 		for _, it := range index {
 			c, ok := changes[it.RequestID]
-			if !ok || (q.State != "" && c.State != q.State) {
+			if !ok || (q.State != "" && c.State != q.State) || (q.Involves != "" && !slices.Contains(c.Involved(), q.Involves)) {
 				continue // a request purged before its index items is skipped too
 			}
 			if len(page.Changes) == limit {

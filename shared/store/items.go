@@ -19,6 +19,8 @@ const (
 	requestSK      = "REQUEST"
 	rolePrefix     = "ROLE#"
 	involvedPrefix = "INVOLVED#"
+	recordPrefix   = "RECORD#"
+	recordSK       = "RECORD"
 )
 
 type accountItem struct {
@@ -28,6 +30,7 @@ type accountItem struct {
 	Email        string `dynamodbav:"email"`
 	Language     string `dynamodbav:"language"`
 	GoodStanding bool   `dynamodbav:"goodStanding"`
+	BouncedAt    string `dynamodbav:"bouncedAt,omitempty"`
 }
 
 type serviceItem struct {
@@ -70,6 +73,7 @@ type requestItem struct {
 	Resends      int           `dynamodbav:"resends"`
 	LastResendAt string        `dynamodbav:"lastResendAt,omitempty"`
 	Outbox       []messageItem `dynamodbav:"outbox,omitempty"`
+	Events       []eventOwed   `dynamodbav:"events,omitempty"`
 	AnswerAgain  string        `dynamodbav:"answerAgainAt,omitempty"`
 	Supersedes   []string      `dynamodbav:"supersedes,omitempty"`
 	// DueShard and DueAt index the request in ByDue while the reconciler must look at it;
@@ -92,12 +96,87 @@ type messageItem struct {
 	NextAt         string `dynamodbav:"nextAt"`
 }
 
+// eventOwed is an announcement not published yet.
+type eventOwed struct {
+	ID          string            `dynamodbav:"id"`
+	Type        string            `dynamodbav:"type"`
+	At          string            `dynamodbav:"at"`
+	By          string            `dynamodbav:"by"`
+	RequestID   string            `dynamodbav:"requestId,omitempty"`
+	ServiceID   string            `dynamodbav:"serviceId"`
+	ServiceType string            `dynamodbav:"serviceType,omitempty"`
+	Role        string            `dynamodbav:"role,omitempty"`
+	From        string            `dynamodbav:"from,omitempty"`
+	To          string            `dynamodbav:"to,omitempty"`
+	RequestedBy string            `dynamodbav:"requestedBy,omitempty"`
+	State       string            `dynamodbav:"state,omitempty"`
+	Parties     []string          `dynamodbav:"parties,omitempty"`
+	Party       string            `dynamodbav:"party,omitempty"`
+	Reason      string            `dynamodbav:"reason,omitempty"`
+	Before      map[string]string `dynamodbav:"before,omitempty"`
+	After       map[string]string `dynamodbav:"after,omitempty"`
+	Owed        int               `dynamodbav:"owed"`
+	Attempts    int               `dynamodbav:"attempts,omitempty"`
+	NextAt      string            `dynamodbav:"nextAt"`
+}
+
+func toEventsOwed(events []contact.Announcement) []eventOwed {
+	var out []eventOwed
+	for _, a := range events {
+		out = append(out, eventOwed{
+			ID: a.ID, Type: string(a.Type), At: formatTime(a.At), By: a.By, RequestID: a.RequestID,
+			ServiceID: a.ServiceID, ServiceType: a.ServiceType, Role: string(a.Role), From: a.From, To: a.To,
+			RequestedBy: a.RequestedBy, State: string(a.State), Parties: a.Parties, Party: a.Party,
+			Reason: string(a.Reason), Before: holdersItem(a.Before), After: holdersItem(a.After),
+			Owed: a.Owed, Attempts: a.Attempts, NextAt: formatTime(a.NextAt),
+		})
+	}
+	return out
+}
+
+func fromEventsOwed(items []eventOwed) []contact.Announcement {
+	var out []contact.Announcement
+	for _, e := range items {
+		out = append(out, contact.Announcement{
+			ID: e.ID, Type: contact.AnnouncementType(e.Type), At: parseTime(e.At), By: e.By, RequestID: e.RequestID,
+			ServiceID: e.ServiceID, ServiceType: e.ServiceType, Role: contact.Role(e.Role), From: e.From, To: e.To,
+			RequestedBy: e.RequestedBy, State: contact.State(e.State), Parties: e.Parties, Party: e.Party,
+			Reason: contact.FailureCode(e.Reason), Before: holders(e.Before), After: holders(e.After),
+			Owed: e.Owed, Attempts: e.Attempts, NextAt: parseTime(e.NextAt),
+		})
+	}
+	return out
+}
+
+func holdersItem(h map[contact.Role]string) map[string]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for r, nic := range h {
+		out[string(r)] = nic
+	}
+	return out
+}
+
+func holders(h map[string]string) map[contact.Role]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[contact.Role]string, len(h))
+	for r, nic := range h {
+		out[contact.Role(r)] = nic
+	}
+	return out
+}
+
 type partyItem struct {
 	NIC            string   `dynamodbav:"nic"`
 	Status         string   `dynamodbav:"status"`
 	TokenHash      string   `dynamodbav:"tokenHash"`
 	ReplacedHashes []string `dynamodbav:"replacedHashes,omitempty"`
 	TaskToken      string   `dynamodbav:"taskToken,omitempty"`
+	Bounced        bool     `dynamodbav:"bounced,omitempty"`
 }
 
 type eventItem struct {
@@ -140,7 +219,17 @@ func roleKey(serviceID string, role contact.Role) (pk, sk string) {
 }
 
 func (a accountItem) account() contact.Account {
-	return contact.Account{NIC: a.NIC, Email: a.Email, Language: contact.ParseLanguage(a.Language), GoodStanding: a.GoodStanding}
+	return contact.Account{
+		NIC: a.NIC, Email: a.Email, Language: contact.ParseLanguage(a.Language), GoodStanding: a.GoodStanding,
+		BouncedAt: parseTime(a.BouncedAt),
+	}
+}
+
+func toAccountItem(a contact.Account) accountItem {
+	return accountItem{
+		PK: accountPK(a.NIC), SK: profileSK, NIC: a.NIC, Email: a.Email, Language: string(a.Language),
+		GoodStanding: a.GoodStanding, BouncedAt: formatTime(a.BouncedAt),
+	}
 }
 
 func newRoleItem(serviceID, serviceType string, role contact.Role, holder string) roleItem {
@@ -207,8 +296,9 @@ func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 		})
 	}
 	for _, p := range c.Parties {
-		it.Parties = append(it.Parties, partyItem{NIC: p.NIC, Status: string(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})
+		it.Parties = append(it.Parties, partyItem{NIC: p.NIC, Status: string(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken, Bounced: p.Bounced})
 	}
+	it.Events = toEventsOwed(c.Events)
 	for _, e := range c.History {
 		it.History = append(it.History, eventItem{At: formatTime(e.At), By: e.By, Event: e.Event, Detail: e.Detail})
 	}
@@ -230,8 +320,9 @@ func (it requestItem) change() contact.Change {
 		})
 	}
 	for _, p := range it.Parties {
-		c.Parties = append(c.Parties, contact.Party{NIC: p.NIC, Status: contact.PartyStatus(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken})
+		c.Parties = append(c.Parties, contact.Party{NIC: p.NIC, Status: contact.PartyStatus(p.Status), TokenHash: p.TokenHash, ReplacedHashes: p.ReplacedHashes, TaskToken: p.TaskToken, Bounced: p.Bounced})
 	}
+	c.Events = fromEventsOwed(it.Events)
 	for _, e := range it.History {
 		c.History = append(c.History, contact.Event{At: parseTime(e.At), By: e.By, Event: e.Event, Detail: e.Detail})
 	}

@@ -48,6 +48,11 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"SaveBookkeepingInAnyState", saveBookkeepingInAnyState},
 		{"BookkeepingFieldsRoundTrip", bookkeepingFieldsRoundTrip},
 		{"DueChanges", dueChanges},
+		{"AccountEdits", accountEdits},
+		{"ServiceEdits", serviceEdits},
+		{"RecordsRoundTrip", recordsRoundTrip},
+		{"EventsAndBouncesRoundTrip", eventsAndBouncesRoundTrip},
+		{"ChangesOfService", changesOfService},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -421,7 +426,10 @@ func requestRoundTrip(t *testing.T, e *env) {
 		purgeAt[sk.Value] = v
 	}
 	at := base.Add(retention).Unix()
-	want := map[string]int64{"REQUEST": at, "INVOLVED#" + alice: at, "INVOLVED#" + carla: at, "INVOLVED#" + bruno: at, "INVOLVED#" + dario: at}
+	want := map[string]int64{
+		"REQUEST": at, "INVOLVED#" + alice: at, "INVOLVED#" + carla: at, "INVOLVED#" + bruno: at, "INVOLVED#" + dario: at,
+		"INVOLVED#SERVICE#" + c.ServiceID: at, // the service's own listing
+	}
 	if diff := cmp.Diff(want, purgeAt); diff != "" {
 		t.Errorf("purgeAt by item (-want +got):\n%s", diff)
 	}
