@@ -301,7 +301,8 @@ func message(err error) string {
 	return err.Error()
 }
 
-func (svc SeedService) holder(r contact.Role) string {
+// holderOf is the holder of role r a service line names.
+func holderOf(svc *SeedService, r contact.Role) string {
 	switch r {
 	case contact.Admin:
 		return svc.Admin
@@ -317,7 +318,7 @@ type bulkWrite struct {
 	txn   *serviceChange
 }
 
-// serviceChange is what an existing service's line changes, and the lines it came from.
+// serviceChange is what an existing service's line changes, and the line it came from.
 type serviceChange struct {
 	line  int
 	id    string
@@ -340,7 +341,7 @@ func (l *bulkLoader) flush(ctx context.Context, chunk []bulkRecord) error {
 		for _, r := range contact.Roles {
 			pk, sk := roleKey(rec.service.ID, r)
 			reads[itemKey{pk, sk}] = true
-			if h := rec.service.holder(r); !l.known[h] {
+			if h := holderOf(rec.service, r); !l.known[h] {
 				reads[itemKey{accountPK(h), profileSK}] = true
 			}
 		}
@@ -424,7 +425,7 @@ func accountWrite(a accountItem, current map[string]types.AttributeValue) (map[s
 func (l *bulkLoader) serviceWrite(rec bulkRecord, current map[itemKey]map[string]types.AttributeValue) (bulkWrite, string, error) {
 	svc := rec.service
 	for _, r := range contact.Roles {
-		h := svc.holder(r)
+		h := holderOf(svc, r)
 		if !l.known[h] {
 			if len(current[itemKey{accountPK(h), profileSK}]) == 0 {
 				return bulkWrite{}, fmt.Sprintf("%s %s is not an account (of the table, or of an earlier line)", r, h), nil
@@ -446,7 +447,7 @@ func (l *bulkLoader) serviceWrite(rec bulkRecord, current map[itemKey]map[string
 	for _, r := range contact.Roles {
 		pk, sk := roleKey(svc.ID, r)
 		cur := current[itemKey{pk, sk}]
-		role := newRoleItem(svc.ID, svc.Type, r, svc.holder(r))
+		role := newRoleItem(svc.ID, svc.Type, r, holderOf(svc, r))
 		var was roleItem
 		if len(cur) > 0 {
 			exists = true
