@@ -76,7 +76,7 @@ func (s *Notifier) Render(n contact.Notice) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("render %s email about request %s: %w", n.Kind, n.Change.ID, err)
 	}
-	return Message{To: n.To.Email, Subject: v.Subject, Text: text, HTML: html}, nil
+	return Message{To: n.To.Email, Subject: v.Subject, Text: text, HTML: html, NIC: n.To.NIC, RequestID: n.Change.ID}, nil
 }
 
 // ConfirmLink is the address of the confirmation page for a request, with the token

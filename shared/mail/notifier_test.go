@@ -359,3 +359,21 @@ func TestNotify(t *testing.T) {
 
 // errAny stands for "some error" in the table of TestNotify.
 var errAny = errors.New("any error")
+
+// Every email names its recipient's account and its request, which its SES tags carry.
+func TestRenderNamesRecipientAndRequest(t *testing.T) {
+	n := NewNotifier(nil, baseURL)
+	for _, kind := range allKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			notice := notices(contact.Italian)[kind]
+			m, err := n.Render(notice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.NIC != notice.To.NIC || m.RequestID != notice.Change.ID || m.To != notice.To.Email {
+				t.Errorf("message to %q, NIC %q, request %q; want %q, %q, %q",
+					m.To, m.NIC, m.RequestID, notice.To.Email, notice.To.NIC, notice.Change.ID)
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -37,7 +39,8 @@ func NewSES(api SESAPI, from, configurationSet string) *SES {
 	return &SES{api: api, from: from, configurationSet: configurationSet}
 }
 
-// Send sends m as a simple message with a text and an HTML body.
+// Send sends m as a simple message with a text and an HTML body, tagged with m.Tags() so
+// that SES's bounce and complaint events name the recipient's account and the request.
 //
 // A throttled or paused account gives an error wrapping a *contact.Error of kind
 // contact.ErrUnavailable (code "mail_throttled"); a message SES will never send gives an
@@ -52,6 +55,7 @@ func (s *SES) Send(ctx context.Context, m Message) error {
 				Body:    &types.Body{Text: utf8(m.Text), Html: utf8(m.HTML)},
 			},
 		},
+		EmailTags: emailTags(m),
 	}
 	if s.configurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.configurationSet)
@@ -60,6 +64,19 @@ func (s *SES) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("ses send email: %w", classify(err))
 	}
 	return nil
+}
+
+// emailTags returns m's tags as SES takes them, in the order of their names.
+func emailTags(m Message) []types.MessageTag {
+	tags := m.Tags()
+	out := make([]types.MessageTag, 0, len(tags))
+	for _, name := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, types.MessageTag{Name: aws.String(name), Value: aws.String(tags[name])})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func utf8(s string) *types.Content {

@@ -179,6 +179,43 @@ func TestStackOverSES(t *testing.T) {
 	s.waitEmail(adminNIC, c.ID, done)
 	s.waitEmail(newbieNIC, c.ID, done)
 	s.waitEmail(techNIC, c.ID, regexp.MustCompile(`no longer the tech contact`))
+	s.checkTags(c.ID)
+}
+
+// checkTags checks that every email sent so far carried the configuration set and the tags
+// naming its recipient's account and the request id.
+func (s *sesStack) checkTags(id string) {
+	s.t.Helper()
+	nicOf := map[string]string{}
+	for nic, address := range s.email {
+		nicOf[address] = nic
+	}
+	calls := s.faults.Calls()
+	if len(calls) == 0 {
+		s.t.Fatal("no SendEmail call")
+	}
+	for _, body := range calls {
+		var in struct {
+			ConfigurationSetName string
+			Destination          struct{ ToAddresses []string }
+			EmailTags            []struct{ Name, Value string }
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			s.t.Fatalf("SendEmail body is not JSON: %v", err)
+		}
+		if len(in.Destination.ToAddresses) != 1 {
+			s.t.Fatalf("SendEmail to %d addresses, want 1", len(in.Destination.ToAddresses))
+		}
+		nic := nicOf[in.Destination.ToAddresses[0]]
+		tags := map[string]string{}
+		for _, tag := range in.EmailTags {
+			tags[tag.Name] = tag.Value
+		}
+		if in.ConfigurationSetName != "contacts-events" || len(tags) != 2 || tags["nic"] != nic || tags["request"] != id {
+			s.t.Errorf("the email to %s went with configuration set %q and tags %v; want contacts-events, nic=%s, request=%s",
+				nic, in.ConfigurationSetName, tags, nic, id)
+		}
+	}
 }
 
 // A token email SES will not send leaves the request open with the failure in its history,
@@ -224,6 +261,7 @@ func TestStackOverSESFailures(t *testing.T) {
 					t.Errorf("%s is %s after accepting the resent link, want accepted", newbieNIC, p.Status)
 				}
 			}
+			s.checkTags(c.ID)
 		})
 	}
 }

@@ -25,10 +25,11 @@ func (f fakeSES) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...fun
 	return f.sendEmail(in)
 }
 
-var sesTypes = cmpopts.IgnoreUnexported(sesv2.SendEmailInput{}, types.Destination{}, types.EmailContent{}, types.Message{}, types.Body{}, types.Content{})
+var sesTypes = cmpopts.IgnoreUnexported(sesv2.SendEmailInput{}, types.Destination{}, types.EmailContent{}, types.Message{}, types.Body{}, types.Content{}, types.MessageTag{})
 
 func TestSESSendInput(t *testing.T) {
-	msg := Message{To: "newbie@example.com", Subject: "Confirmez : é", Text: "plain text", HTML: "<p>html</p>"}
+	msg := Message{To: "newbie@example.com", Subject: "Confirmez : é", Text: "plain text", HTML: "<p>html</p>",
+		NIC: "nn44444-ovh", RequestID: "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f50"}
 	content := &types.EmailContent{Simple: &types.Message{
 		Subject: &types.Content{Data: aws.String("Confirmez : é"), Charset: aws.String("UTF-8")},
 		Body: &types.Body{
@@ -36,8 +37,13 @@ func TestSESSendInput(t *testing.T) {
 			Html: &types.Content{Data: aws.String("<p>html</p>"), Charset: aws.String("UTF-8")},
 		},
 	}}
+	tag := func(name, value string) types.MessageTag {
+		return types.MessageTag{Name: aws.String(name), Value: aws.String(value)}
+	}
+	tags := []types.MessageTag{tag("nic", "nn44444-ovh"), tag("request", "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f50")}
 	tests := []struct {
 		name             string
+		edit             func(*Message)
 		configurationSet string
 		want             *sesv2.SendEmailInput
 	}{
@@ -48,6 +54,7 @@ func TestSESSendInput(t *testing.T) {
 				FromEmailAddress:     aws.String("no-reply@contacts.example.com"),
 				Destination:          &types.Destination{ToAddresses: []string{"newbie@example.com"}},
 				Content:              content,
+				EmailTags:            tags,
 				ConfigurationSetName: aws.String("contacts-events"),
 			},
 		},
@@ -57,17 +64,51 @@ func TestSESSendInput(t *testing.T) {
 				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
 				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
 				Content:          content,
+				EmailTags:        tags,
+			},
+		},
+		{
+			name: "without a request, only the nic tag",
+			edit: func(m *Message) { m.RequestID = "" },
+			want: &sesv2.SendEmailInput{
+				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
+				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
+				Content:          content,
+				EmailTags:        []types.MessageTag{tag("nic", "nn44444-ovh")},
+			},
+		},
+		{
+			name: "untagged",
+			edit: func(m *Message) { m.NIC, m.RequestID = "", "" },
+			want: &sesv2.SendEmailInput{
+				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
+				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
+				Content:          content,
+			},
+		},
+		{
+			name: "values outside the characters SES allows are encoded",
+			edit: func(m *Message) { m.NIC, m.RequestID = "nn 44444.ovh", "id_1" },
+			want: &sesv2.SendEmailInput{
+				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
+				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
+				Content:          content,
+				EmailTags:        []types.MessageTag{tag("nic", "nn_2044444_2eovh"), tag("request", "id_5f1")},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			m := msg
+			if tt.edit != nil {
+				tt.edit(&m)
+			}
 			var got []*sesv2.SendEmailInput
 			ses := NewSES(fakeSES{func(in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
 				got = append(got, in)
 				return &sesv2.SendEmailOutput{MessageId: aws.String("0100-abc")}, nil
 			}}, "no-reply@contacts.example.com", tt.configurationSet)
-			if err := ses.Send(context.Background(), msg); err != nil {
+			if err := ses.Send(context.Background(), m); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff([]*sesv2.SendEmailInput{tt.want}, got, sesTypes); diff != "" {

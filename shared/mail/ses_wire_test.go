@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
@@ -175,11 +176,13 @@ const wireFrom = "no-reply@contacts.example.com"
 func TestSESWireEveryEmail(t *testing.T) {
 	faults := NewFaults()
 	n := NewNotifier(NewSES(EmulatorClient(t, faults), wireFrom, "contacts-events"), baseURL)
+	wantTags := map[string][]wireTag{} // by recipient address
 	for _, lang := range allLanguages {
 		for _, kind := range allKinds {
 			t.Run(string(kind)+"/"+string(lang), func(t *testing.T) {
 				notice := notices(lang)[kind]
 				notice.To.Email = UniqueAddress(string(kind) + "-" + string(lang))
+				wantTags[notice.To.Email] = []wireTag{{"nic", notice.To.NIC}, {"request", notice.Change.ID}}
 				want, err := n.Render(notice)
 				if err != nil {
 					t.Fatal(err)
@@ -215,7 +218,8 @@ func TestSESWireEveryEmail(t *testing.T) {
 		}
 	}
 
-	// What went over the wire: the configuration set and UTF-8 charsets.
+	// What went over the wire: the configuration set, the tags naming the recipient's
+	// account and the request, and UTF-8 charsets.
 	calls := faults.Calls()
 	if len(calls) != len(allLanguages)*len(allKinds) {
 		t.Fatalf("%d SendEmail calls, want %d", len(calls), len(allLanguages)*len(allKinds))
@@ -224,6 +228,8 @@ func TestSESWireEveryEmail(t *testing.T) {
 		var in struct {
 			ConfigurationSetName string
 			FromEmailAddress     string
+			Destination          struct{ ToAddresses []string }
+			EmailTags            []wireTag
 			Content              struct {
 				Simple struct {
 					Subject struct{ Charset string }
@@ -240,8 +246,21 @@ func TestSESWireEveryEmail(t *testing.T) {
 			t.Errorf("SendEmail sent configuration set %q, from %q, charsets %q/%q/%q; want contacts-events, %s, UTF-8",
 				in.ConfigurationSetName, in.FromEmailAddress, s.Subject.Charset, s.Body.Text.Charset, s.Body.Html.Charset, wireFrom)
 		}
+		if len(in.Destination.ToAddresses) != 1 {
+			t.Fatalf("SendEmail sent to %d addresses, want 1", len(in.Destination.ToAddresses))
+		}
+		want := wantTags[in.Destination.ToAddresses[0]]
+		if want == nil {
+			t.Fatal("SendEmail sent to an address no notice named")
+		}
+		if diff := cmp.Diff(want, in.EmailTags); diff != "" {
+			t.Errorf("SendEmail tags (-want +got):\n%s", diff)
+		}
 	}
 }
+
+// wireTag is a message tag as SendEmail's JSON carries it.
+type wireTag struct{ Name, Value string }
 
 func TestSESWireWithoutConfigurationSet(t *testing.T) {
 	faults := NewFaults()
@@ -251,8 +270,8 @@ func TestSESWireWithoutConfigurationSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := faults.Calls()
-	if len(calls) != 1 || bytes.Contains(calls[0], []byte("ConfigurationSetName")) {
-		t.Errorf("SendEmail calls %d, want 1 without ConfigurationSetName", len(calls))
+	if len(calls) != 1 || bytes.Contains(calls[0], []byte("ConfigurationSetName")) || bytes.Contains(calls[0], []byte("EmailTags")) {
+		t.Errorf("SendEmail calls %d, want 1 without ConfigurationSetName nor EmailTags (the message names no account)", len(calls))
 	}
 	got := EmulatorEmails(t, to)
 	if len(got) != 1 || got[0].Subject != "Réglé ✓" || got[0].Body.Text != "texte é" || got[0].Body.HTML != "<p>texte é</p>" {

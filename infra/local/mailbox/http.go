@@ -13,7 +13,7 @@ import (
 
 // ServeHTTP serves the box:
 //
-//	GET    /_local/mail     the messages as JSON, oldest first
+//	GET    /_local/mail     the messages as JSON, oldest first (bounced ones say "bounced": true)
 //	GET    /_local/mail/ui  a page showing the messages, newest first
 //	DELETE /_local/mail     forget every message
 func (b *Box) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.handler.ServeHTTP(w, r) }
@@ -33,13 +33,15 @@ type jsonMessage struct {
 	Text    string `json:"text"`
 	HTML    string `json:"html"`
 	SentAt  string `json:"sentAt"`
+	// Bounced: SES would have reported a permanent bounce (see Bounces).
+	Bounced bool `json:"bounced,omitempty"`
 }
 
 func (b *Box) serveJSON(w http.ResponseWriter, r *http.Request) {
 	messages := b.Messages()
 	out := make([]jsonMessage, 0, len(messages))
 	for _, m := range messages {
-		out = append(out, jsonMessage{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, SentAt: m.SentAt.UTC().Format(time.RFC3339Nano)})
+		out = append(out, jsonMessage{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, SentAt: m.SentAt.UTC().Format(time.RFC3339Nano), Bounced: m.Bounced})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -123,6 +125,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margi
 dt { color: #6b7280; }
 dd { margin: 0; word-break: break-all; }
 .subject { font-weight: bold; }
+.bounced { color: #b91c1c; }
 ul { margin: 0 0 12px; padding-left: 20px; word-break: break-all; }
 iframe { width: 100%; height: 560px; border: 1px solid #e5e7eb; resize: vertical; }
 pre { white-space: pre-wrap; background: #f9fafb; padding: 12px; }
@@ -139,7 +142,8 @@ pre { white-space: pre-wrap; background: #f9fafb; padding: 12px; }
 <dt>To</dt><dd>{{.To}}</dd>
 <dt>Subject</dt><dd class="subject">{{.Subject}}</dd>
 <dt>Sent</dt><dd><time datetime="{{rfc3339 .SentAt}}">{{when .SentAt}}</time></dd>
-</dl>
+{{if .Bounced}}<dt>Bounced</dt><dd class="bounced">yes: addresses under bounce.test bounce as an address that does not exist would</dd>
+{{end}}</dl>
 {{with .Links}}<ul>
 {{range .}}<li><a href="{{.}}">{{.}}</a></li>
 {{end}}</ul>
