@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -70,19 +69,66 @@ func requireMediaType(event events.APIGatewayV2HTTPRequest, want string) error {
 // with keys among allowed, each at most once. Unlike encoding/json's struct decoding, it
 // matches keys exactly (no case folding) and refuses duplicates, null and other types.
 func decodeStrings(b []byte, allowed ...string) (map[string]string, error) {
+	fields := make([]field, 0, len(allowed))
+	for _, name := range allowed {
+		fields = append(fields, field{name, stringField})
+	}
+	values, err := decodeObject(b, fields...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		out[k] = v.(string)
+	}
+	return out, nil
+}
+
+// fieldType is the JSON type a body field must have.
+type fieldType int
+
+const (
+	stringField fieldType = iota
+	boolField
+)
+
+func (t fieldType) String() string {
+	if t == boolField {
+		return "a boolean"
+	}
+	return "a string"
+}
+
+// field is one field a JSON body may hold.
+type field struct {
+	name string
+	typ  fieldType
+}
+
+// decodeObject reads a JSON body that must be one object with keys among fields, each at
+// most once, each of its field's type: the values are strings and bools. It matches keys
+// exactly (no case folding) and refuses duplicates, null and values of another type.
+func decodeObject(b []byte, fields ...field) (map[string]any, error) {
+	types := make(map[string]fieldType, len(fields))
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		types[f.name] = f.typ
+		names = append(names, f.name)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, invalid("invalid_body", "the body must be a JSON object")
 	}
-	out := map[string]string{}
+	out := map[string]any{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
 			return nil, invalid("invalid_body", "the body is not valid JSON")
 		}
 		key := t.(string) // inside an object, json.Decoder only yields string keys
-		if !slices.Contains(allowed, key) {
-			return nil, invalid("invalid_body", "unknown field %.40q; expected %s", key, strings.Join(allowed, ", "))
+		typ, known := types[key]
+		if !known {
+			return nil, invalid("invalid_body", "unknown field %.40q; expected %s", key, strings.Join(names, ", "))
 		}
 		if _, dup := out[key]; dup {
 			return nil, invalid("invalid_body", "field %q appears twice", key)
@@ -91,11 +137,19 @@ func decodeStrings(b []byte, allowed ...string) (map[string]string, error) {
 		if err != nil {
 			return nil, invalid("invalid_body", "the body is not valid JSON")
 		}
-		s, ok := v.(string)
-		if !ok {
-			return nil, invalid("invalid_body", "field %q must be a string", key)
+		switch v.(type) {
+		case string:
+			if typ != stringField {
+				return nil, invalid("invalid_body", "field %q must be %s", key, typ)
+			}
+		case bool:
+			if typ != boolField {
+				return nil, invalid("invalid_body", "field %q must be %s", key, typ)
+			}
+		default: // null, a number, or the start of an object or array
+			return nil, invalid("invalid_body", "field %q must be %s", key, typ)
 		}
-		out[key] = s
+		out[key] = v
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
 		return nil, invalid("invalid_body", "the body is not valid JSON")

@@ -39,6 +39,10 @@ func TestRecordedEvents(t *testing.T) {
 				*calls = append(*calls, call{"Decide", []any{d}})
 				return sampleChange(), nil
 			},
+			putService: func(_ context.Context, by string, s contact.Service) (contact.Service, bool, error) {
+				*calls = append(*calls, call{"PutService", []any{by, s}})
+				return s, true, nil
+			},
 		}
 	}
 	tests := []struct {
@@ -71,6 +75,16 @@ func TestRecordedEvents(t *testing.T) {
 			wantCalls:  []call{{"Decide", []any{contact.Decision{ChangeID: "c0ffee", Token: linkToken, Accept: true}}}},
 			// The form's language, that of the page it was posted from, wins over the browser's.
 			wantBodyHas: "Still waiting for: nn22222-ovh.",
+		},
+		{
+			file:       "operator-put-service.json",
+			wantStatus: http.StatusOK,
+			// Signed by an assumed role: its session ARN is the principal, whatever the headers say.
+			wantCalls: []call{{"PutService", []any{"arn:aws:sts::123456789012:assumed-role/provisioning/provisioning", contact.Service{
+				ID: "ns123.ip-1-2-3.eu", Type: "dedicated-server",
+				Contacts: map[contact.Role]string{contact.Admin: adminNIC, contact.Tech: adminNIC, contact.Billing: billingNIC},
+			}}}},
+			wantBodyHas: `"contacts":{"admin":"aa11111-ovh","tech":"aa11111-ovh","billing":"bb33333-ovh"}`,
 		},
 	}
 	for _, tt := range tests {

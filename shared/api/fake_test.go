@@ -27,7 +27,18 @@ type fakeContacts struct {
 	cancel         func(ctx context.Context, caller, id string) (contact.Change, error)
 	resend         func(ctx context.Context, caller, id string) (contact.Change, error)
 	lookup         func(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
+
+	putAccount    func(ctx context.Context, by string, a contact.Account) (contact.Account, bool, error)
+	patchAccount  func(ctx context.Context, by, nic string, p contact.AccountPatch) (contact.Account, bool, error)
+	putService    func(ctx context.Context, by string, s contact.Service) (contact.Service, bool, error)
+	deleteService func(ctx context.Context, by, id string) (bool, error)
+	findChanges   func(ctx context.Context, q contact.ChangeSearch) (contact.ChangePage, error)
+	changeByID    func(ctx context.Context, id string) (contact.Change, error)
+	cancelFor     func(ctx context.Context, by, id, reason string) (contact.Change, error)
+	resendFor     func(ctx context.Context, by, id string) (contact.Change, error)
 }
+
+var _ Contacts = (*fakeContacts)(nil)
 
 var errUnexpectedCall = errors.New("unexpected call")
 
@@ -89,6 +100,62 @@ func (f *fakeContacts) Lookup(ctx context.Context, id, token string) (contact.Ch
 	return f.lookup(ctx, id, token)
 }
 
+func (f *fakeContacts) PutAccount(ctx context.Context, by string, a contact.Account) (contact.Account, bool, error) {
+	if f.putAccount == nil {
+		return contact.Account{}, false, fmt.Errorf("PutAccount: %w", errUnexpectedCall)
+	}
+	return f.putAccount(ctx, by, a)
+}
+
+func (f *fakeContacts) PatchAccount(ctx context.Context, by, nic string, p contact.AccountPatch) (contact.Account, bool, error) {
+	if f.patchAccount == nil {
+		return contact.Account{}, false, fmt.Errorf("PatchAccount: %w", errUnexpectedCall)
+	}
+	return f.patchAccount(ctx, by, nic, p)
+}
+
+func (f *fakeContacts) PutService(ctx context.Context, by string, s contact.Service) (contact.Service, bool, error) {
+	if f.putService == nil {
+		return contact.Service{}, false, fmt.Errorf("PutService: %w", errUnexpectedCall)
+	}
+	return f.putService(ctx, by, s)
+}
+
+func (f *fakeContacts) DeleteService(ctx context.Context, by, id string) (bool, error) {
+	if f.deleteService == nil {
+		return false, fmt.Errorf("DeleteService: %w", errUnexpectedCall)
+	}
+	return f.deleteService(ctx, by, id)
+}
+
+func (f *fakeContacts) FindChanges(ctx context.Context, q contact.ChangeSearch) (contact.ChangePage, error) {
+	if f.findChanges == nil {
+		return contact.ChangePage{}, fmt.Errorf("FindChanges: %w", errUnexpectedCall)
+	}
+	return f.findChanges(ctx, q)
+}
+
+func (f *fakeContacts) ChangeByID(ctx context.Context, id string) (contact.Change, error) {
+	if f.changeByID == nil {
+		return contact.Change{}, fmt.Errorf("ChangeByID: %w", errUnexpectedCall)
+	}
+	return f.changeByID(ctx, id)
+}
+
+func (f *fakeContacts) CancelFor(ctx context.Context, by, id, reason string) (contact.Change, error) {
+	if f.cancelFor == nil {
+		return contact.Change{}, fmt.Errorf("CancelFor: %w", errUnexpectedCall)
+	}
+	return f.cancelFor(ctx, by, id, reason)
+}
+
+func (f *fakeContacts) ResendFor(ctx context.Context, by, id string) (contact.Change, error) {
+	if f.resendFor == nil {
+		return contact.Change{}, fmt.Errorf("ResendFor: %w", errUnexpectedCall)
+	}
+	return f.resendFor(ctx, by, id)
+}
+
 // The accounts of the sample data.
 const (
 	adminNIC   = "aa11111-ovh" // admin and tech of example.com, requester of sampleChange
@@ -117,7 +184,7 @@ func sampleService() contact.Service {
 }
 
 // sampleChange is a pending request for a new tech contact: the admin has accepted, the
-// new contact has not answered yet. Times are in a non-UTC zone on purpose.
+// new contact has not answered yet and his token email bounced. Times are in a non-UTC zone on purpose.
 func sampleChange() contact.Change {
 	rome := time.FixedZone("CET", 3600)
 	created := time.Date(2025, 3, 1, 10, 0, 0, 0, rome)
@@ -132,7 +199,7 @@ func sampleChange() contact.Change {
 		State:       contact.Pending,
 		Parties: []contact.Party{
 			{NIC: adminNIC, Status: contact.Accepted, TokenHash: secretTokenHash, ReplacedHashes: []string{secretOldHash}, TaskToken: secretTaskToken},
-			{NIC: newTechNIC, Status: contact.Waiting, TokenHash: secretTokenHash, TaskToken: secretTaskToken},
+			{NIC: newTechNIC, Status: contact.Waiting, TokenHash: secretTokenHash, TaskToken: secretTaskToken, Bounced: true},
 		},
 		Notify:    []string{billingNIC},
 		CreatedAt: created,
@@ -159,8 +226,8 @@ func sampleChangeJSON() map[string]any {
 		"requestedBy": adminNIC,
 		"state":       "pending",
 		"parties": []any{
-			map[string]any{"nic": adminNIC, "status": "accepted"},
-			map[string]any{"nic": newTechNIC, "status": "waiting"},
+			map[string]any{"nic": adminNIC, "status": "accepted", "bounced": false},
+			map[string]any{"nic": newTechNIC, "status": "waiting", "bounced": true},
 		},
 		"waitingFor": []any{newTechNIC},
 		"createdAt":  "2025-03-01T09:00:00Z",
@@ -195,6 +262,24 @@ func newEvent(routeKey, sub string) events.APIGatewayV2HTTPRequest {
 	return e
 }
 
+// operatorARN is the IAM principal of the operator in the tests.
+const operatorARN = "arn:aws:iam::123456789012:user/support-alice"
+
+// newOperatorEvent is an API Gateway event for routeKey as AWS_IAM authorization passes it
+// on, signed by the principal arn; with arn empty there is no authorizer context at all.
+func newOperatorEvent(routeKey, arn string) events.APIGatewayV2HTTPRequest {
+	e := newEvent(routeKey, "")
+	if arn != "" {
+		e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
+				AccessKey: "ASIAEXAMPLEKEY", AccountID: "123456789012", CallerID: "AIDAEXAMPLEID",
+				UserARN: arn, UserID: "AIDAEXAMPLEID",
+			},
+		}
+	}
+	return e
+}
+
 // functionOf returns the function serving routeKey.
 func functionOf(t *testing.T, routeKey string) string {
 	t.Helper()
@@ -211,8 +296,15 @@ func functionOf(t *testing.T, routeKey string) string {
 // the test if Handle returns an error. It returns the response and the log lines.
 func serve(t *testing.T, f *fakeContacts, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string) {
 	t.Helper()
+	return serveWith(t, f, e, Options{})
+}
+
+// serveWith is serve with options; their Logger is replaced by one the test reads.
+func serveWith(t *testing.T, f *fakeContacts, e events.APIGatewayV2HTTPRequest, opts Options) (events.APIGatewayV2HTTPResponse, string) {
+	t.Helper()
 	var logs bytes.Buffer
-	h := New(functionOf(t, e.RouteKey), f, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	opts.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	h := New(functionOf(t, e.RouteKey), f, opts)
 	resp, err := h.Handle(context.Background(), e)
 	if err != nil {
 		t.Fatalf("Handle returned error %v; want every failure as a response", err)

@@ -10,16 +10,23 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
 // Contacts is what the handlers need of the domain; *contact.Manager implements it.
 type Contacts interface {
+	Customers
+	Operators
+}
+
+// Customers is what the customers' routes and the emailed link need of the domain. Caller
+// is the NIC handle the JWT authorizer vouched for.
+type Customers interface {
 	ListServices(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error)
 	ListChanges(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error)
 	GetChange(ctx context.Context, caller, id string) (contact.Change, error)
@@ -30,19 +37,44 @@ type Contacts interface {
 	Lookup(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
 }
 
-var _ Contacts = (*contact.Manager)(nil)
+// Operators is what the operator routes need of the domain. By is the operator's IAM
+// principal, recorded in every history entry and record the call writes.
+type Operators interface {
+	PutAccount(ctx context.Context, by string, a contact.Account) (contact.Account, bool, error)
+	PatchAccount(ctx context.Context, by, nic string, p contact.AccountPatch) (contact.Account, bool, error)
+	PutService(ctx context.Context, by string, s contact.Service) (contact.Service, bool, error)
+	DeleteService(ctx context.Context, by, id string) (bool, error)
+	FindChanges(ctx context.Context, q contact.ChangeSearch) (contact.ChangePage, error)
+	ChangeByID(ctx context.Context, id string) (contact.Change, error)
+	CancelFor(ctx context.Context, by, id, reason string) (contact.Change, error)
+	ResendFor(ctx context.Context, by, id string) (contact.Change, error)
+}
+
+var (
+	_ Contacts  = (*contact.Manager)(nil)
+	_ Customers = (*contact.Manager)(nil)
+	_ Operators = (*contact.Manager)(nil)
+)
+
+// DefaultIdentityClaim is the JWT claim that holds the caller's NIC handle unless
+// Options.IdentityClaim names another.
+const DefaultIdentityClaim = "sub"
 
 // Options tunes a Handler.
 type Options struct {
 	// Logger receives one line per request and the details of internal errors;
 	// slog.Default() when nil.
 	Logger *slog.Logger
+	// IdentityClaim is the JWT claim holding the caller's NIC handle: "sub" when empty;
+	// with Amazon Cognito, e.g. "custom:nic" added by a pre token generation trigger.
+	IdentityClaim string
 }
 
 // Handler serves the routes of one Lambda function.
 type Handler struct {
 	contacts  Contacts
 	log       *slog.Logger
+	claim     string              // the JWT claim holding the caller's NIC handle
 	endpoints map[string]endpoint // by route key
 }
 
@@ -57,16 +89,20 @@ type endpoint struct {
 // request is an event on its way through an endpoint.
 type request struct {
 	events.APIGatewayV2HTTPRequest
-	caller string           // the authenticated NIC handle; empty on public routes
+	caller string           // the authenticated NIC handle; empty on public and operator routes
+	by     string           // the operator's IAM principal; set on operator routes only
 	lang   contact.Language // the language of the pages, once a page endpoint knows it
 }
 
 // New returns the handler of the Lambda function named function (one of the Function*
 // constants): it serves the routes of Routes that name it and answers 404 to any other.
 func New(function string, contacts Contacts, opts Options) *Handler {
-	h := &Handler{contacts: contacts, log: opts.Logger, endpoints: map[string]endpoint{}}
+	h := &Handler{contacts: contacts, log: opts.Logger, claim: opts.IdentityClaim, endpoints: map[string]endpoint{}}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.claim == "" {
+		h.claim = DefaultIdentityClaim
 	}
 	code := map[string]endpoint{
 		"GET /me/services":                           {serve: h.listServices},
@@ -79,6 +115,15 @@ func New(function string, contacts Contacts, opts Options) *Handler {
 		"POST /me/contact-changes/{id}/resend":       {serve: h.resend},
 		"GET /contact-changes/{id}/confirm":          {page: true, serve: h.confirmPage},
 		"POST /contact-changes/{id}/confirm":         {page: true, serve: h.confirmDecision},
+
+		"PUT /operator/accounts/{nic}":               {serve: h.putAccount},
+		"PATCH /operator/accounts/{nic}":             {serve: h.patchAccount},
+		"PUT /operator/services/{serviceId}":         {serve: h.putService},
+		"DELETE /operator/services/{serviceId}":      {serve: h.deleteService},
+		"GET /operator/contact-changes":              {serve: h.findChanges},
+		"GET /operator/contact-changes/{id}":         {serve: h.changeByID},
+		"POST /operator/contact-changes/{id}/cancel": {serve: h.cancelFor},
+		"POST /operator/contact-changes/{id}/resend": {serve: h.resendFor},
 	}
 	for _, rt := range Routes {
 		ep, ok := code[rt.Key()]
@@ -98,10 +143,8 @@ func New(function string, contacts Contacts, opts Options) *Handler {
 // error is always nil, so that API Gateway never answers with its own opaque 500.
 func (h *Handler) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
 	start := time.Now()
-	log := h.log.With("request_id", event.RequestContext.RequestID, "route", event.RouteKey)
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("aws_request_id", lc.AwsRequestID)
-	}
+	// The Lambda logger adds the invocation's requestId to every line logged with ctx.
+	log := h.log.With("apigwRequestId", event.RequestContext.RequestID, "route", event.RouteKey)
 
 	ep, ok := h.endpoints[event.RouteKey]
 	r := &request{APIGatewayV2HTTPRequest: event}
@@ -115,8 +158,16 @@ func (h *Handler) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	if !ok {
 		return h.failure(ctx, log, ep, r, contact.Errorf(contact.ErrNotFound, "route_not_found", "no route %.100q", event.RouteKey)), nil
 	}
-	if !ep.route.Public {
-		caller, err := callerOf(event)
+	switch {
+	case ep.route.Operator:
+		by, err := operatorOf(event)
+		if err != nil {
+			return h.failure(ctx, log, ep, r, err), nil
+		}
+		r.by = by
+		log = log.With("operator", by)
+	case !ep.route.Public:
+		caller, err := callerOf(event, h.claim)
 		if err != nil {
 			return h.failure(ctx, log, ep, r, err), nil
 		}
@@ -150,19 +201,34 @@ func (h *Handler) failure(ctx context.Context, log *slog.Logger, ep endpoint, r 
 	return resp
 }
 
-// callerOf returns the NIC handle the JWT authorizer vouched for. Identity comes from the
-// authorizer's claims only: never from a header or the body, which the caller controls.
-func callerOf(event events.APIGatewayV2HTTPRequest) (string, error) {
-	var sub string
+// callerOf returns the NIC handle the JWT authorizer vouched for in claim. Identity comes
+// from the authorizer's claims only: never from a header or the body, which the caller
+// controls.
+func callerOf(event events.APIGatewayV2HTTPRequest, claim string) (string, error) {
+	var value string
 	if a := event.RequestContext.Authorizer; a != nil && a.JWT != nil {
-		sub = a.JWT.Claims["sub"]
+		value = a.JWT.Claims[claim]
 	}
-	if sub == "" {
+	if value == "" {
 		return "", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "authentication is required")
 	}
-	nic, err := contact.NormalizeNIC(sub)
+	nic, err := contact.NormalizeNIC(value)
 	if err != nil {
-		return "", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "the token's subject is not a NIC handle")
+		return "", contact.Errorf(contact.ErrUnauthenticated, "unauthenticated", "the token's %.40q claim is not a NIC handle", claim)
 	}
 	return nic, nil
+}
+
+// operatorOf returns the IAM principal API Gateway's AWS_IAM authorization verified. A
+// customer's JWT never makes an operator: without an IAM identity the answer is 403, as
+// API Gateway itself answers an unsigned call.
+func operatorOf(event events.APIGatewayV2HTTPRequest) (string, error) {
+	var arn string
+	if a := event.RequestContext.Authorizer; a != nil && a.IAM != nil {
+		arn = strings.TrimSpace(a.IAM.UserARN)
+	}
+	if arn == "" {
+		return "", contact.Errorf(contact.ErrForbidden, "forbidden", "operator routes take requests signed with AWS SigV4 by an IAM principal")
+	}
+	return arn, nil
 }

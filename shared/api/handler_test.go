@@ -283,7 +283,7 @@ func TestErrorMapping(t *testing.T) {
 			if tt.wantStatus == 500 && !strings.Contains(logs, internalDetail) && !strings.Contains(logs, "deadline") {
 				t.Errorf("the internal error is not logged: %s", logs)
 			}
-			if !strings.Contains(logs, `"request_id":"req-1"`) {
+			if !strings.Contains(logs, `"apigwRequestId":"req-1"`) {
 				t.Errorf("logs lack the request id: %s", logs)
 			}
 			checkAgainstOpenAPI(t, e.RouteKey, resp)
@@ -306,32 +306,45 @@ func TestIdentityComesFromTheAuthorizerOnly(t *testing.T) {
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
 		}
 	}
+	// A Cognito ID token: sub is a UUID, the NIC handle is in a custom attribute.
+	cognito := map[string]string{"sub": "8f2c5e0a-3b1d-4c7e-9a6f-2d4b8e1c7a90", "custom:nic": "AA11111-OVH", "cognito:username": "alice"}
 	tests := []struct {
 		name       string
+		claim      string // Options.IdentityClaim; "" is the default, sub
 		event      events.APIGatewayV2HTTPRequest
 		wantCaller string // "" when the request must be refused with 401
 	}{
-		{"sub claim, normalized", withAuthorizer(jwt(map[string]string{"sub": " AA11111-OVH "})), adminNIC},
-		{"sub in headers is ignored", func() events.APIGatewayV2HTTPRequest {
+		{"sub claim, normalized", "", withAuthorizer(jwt(map[string]string{"sub": " AA11111-OVH "})), adminNIC},
+		{"sub named explicitly", "sub", withAuthorizer(jwt(map[string]string{"sub": adminNIC})), adminNIC},
+		{"sub in headers is ignored", "", func() events.APIGatewayV2HTTPRequest {
 			e := withAuthorizer(jwt(map[string]string{"sub": adminNIC}))
 			e.Headers["sub"] = billingNIC
 			e.Headers["x-nic"] = billingNIC
 			e.Headers["x-amzn-oidc-identity"] = billingNIC
 			return e
 		}(), adminNIC},
-		{"no authorizer, sub header", func() events.APIGatewayV2HTTPRequest {
+		{"no authorizer, sub header", "", func() events.APIGatewayV2HTTPRequest {
 			e := withAuthorizer(nil)
 			e.Headers["sub"] = billingNIC
 			e.QueryStringParameters = map[string]string{"sub": billingNIC}
 			return e
 		}(), ""},
-		{"no claims", withAuthorizer(jwt(nil)), ""},
-		{"other claims only", withAuthorizer(jwt(map[string]string{"username": adminNIC, "email": "a@example.com"})), ""},
-		{"sub not a NIC handle", withAuthorizer(jwt(map[string]string{"sub": "root"})), ""},
-		{"empty authorizer", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{}), ""},
-		{"lambda authorizer context is not a JWT", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		{"no claims", "", withAuthorizer(jwt(nil)), ""},
+		{"other claims only", "", withAuthorizer(jwt(map[string]string{"username": adminNIC, "email": "a@example.com"})), ""},
+		{"sub not a NIC handle", "", withAuthorizer(jwt(map[string]string{"sub": "root"})), ""},
+		{"empty authorizer", "", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{}), ""},
+		{"lambda authorizer context is not a JWT", "", withAuthorizer(&events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			Lambda: map[string]any{"sub": adminNIC},
 		}), ""},
+		{"an operator's IAM identity is not a customer", "", newOperatorEvent("GET /me/services", "arn:aws:iam::123456789012:user/"+adminNIC), ""},
+
+		{"custom:nic claim of a Cognito token", "custom:nic", withAuthorizer(jwt(cognito)), adminNIC},
+		{"custom:nic claim wins over a NIC-shaped sub", "custom:nic", withAuthorizer(jwt(map[string]string{"sub": billingNIC, "custom:nic": adminNIC})), adminNIC},
+		{"custom:nic configured, sub alone is not enough", "custom:nic", withAuthorizer(jwt(map[string]string{"sub": adminNIC})), ""},
+		{"custom:nic configured, empty claim", "custom:nic", withAuthorizer(jwt(map[string]string{"sub": adminNIC, "custom:nic": ""})), ""},
+		{"custom:nic not a NIC handle", "custom:nic", withAuthorizer(jwt(map[string]string{"custom:nic": "alice"})), ""},
+		{"sub configured, custom:nic is ignored", "", withAuthorizer(jwt(cognito)), ""},
+		{"claim names are case sensitive", "custom:nic", withAuthorizer(jwt(map[string]string{"custom:NIC": adminNIC})), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -340,7 +353,7 @@ func TestIdentityComesFromTheAuthorizerOnly(t *testing.T) {
 				gotCaller = caller
 				return contact.ServicePage{}, nil
 			}}
-			resp, _ := serve(t, fake, tt.event)
+			resp, _ := serveWith(t, fake, tt.event, Options{IdentityClaim: tt.claim})
 			if tt.wantCaller == "" {
 				if resp.StatusCode != http.StatusUnauthorized || errorCode(t, resp) != "unauthenticated" {
 					t.Errorf("got %d %s, want 401 unauthenticated", resp.StatusCode, resp.Body)
@@ -348,6 +361,7 @@ func TestIdentityComesFromTheAuthorizerOnly(t *testing.T) {
 				if gotCaller != "" {
 					t.Errorf("the domain was called as %q", gotCaller)
 				}
+				checkAgainstOpenAPI(t, tt.event.RouteKey, resp)
 				return
 			}
 			if resp.StatusCode != http.StatusOK || gotCaller != tt.wantCaller {
@@ -357,6 +371,8 @@ func TestIdentityComesFromTheAuthorizerOnly(t *testing.T) {
 	}
 }
 
+// Every route but the emailed link's needs an identity: a JWT's on the customers' routes
+// (401 without), an IAM principal's on the operator routes (403 without, as API Gateway).
 func TestEveryPrivateRouteNeedsAuthentication(t *testing.T) {
 	for _, r := range Routes {
 		if r.Public {
@@ -364,23 +380,33 @@ func TestEveryPrivateRouteNeedsAuthentication(t *testing.T) {
 		}
 		t.Run(r.Key(), func(t *testing.T) {
 			e := newEvent(r.Key(), "")
-			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com"}
+			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com", "nic": adminNIC}
+			e.QueryStringParameters = map[string]string{"nic": adminNIC}
 			e.Body = `{"token":"t","tech":"nn22222-ovh"}`
 			resp, _ := serve(t, &fakeContacts{}, e)
-			if resp.StatusCode != http.StatusUnauthorized || errorCode(t, resp) != "unauthenticated" {
-				t.Errorf("got %d %s, want 401 unauthenticated", resp.StatusCode, resp.Body)
+			want, code := http.StatusUnauthorized, "unauthenticated"
+			if r.Operator {
+				want, code = http.StatusForbidden, "forbidden"
 			}
+			if resp.StatusCode != want || errorCode(t, resp) != code {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, want, code)
+			}
+			checkAgainstOpenAPI(t, r.Key(), resp)
 		})
 	}
 }
 
 func TestHandlerServesOnlyItsFunctionsRoutes(t *testing.T) {
-	functions := []string{FunctionList, FunctionRequest, FunctionConfirm, FunctionResend}
+	functions := []string{FunctionList, FunctionRequest, FunctionConfirm, FunctionResend, FunctionOperator}
 	for _, function := range functions {
 		for _, r := range Routes {
 			t.Run(function+" "+r.Key(), func(t *testing.T) {
 				h := New(function, &fakeContacts{}, Options{Logger: discardLogger})
-				resp, err := h.Handle(context.Background(), newEvent(r.Key(), adminNIC))
+				e := newEvent(r.Key(), adminNIC)
+				if r.Operator {
+					e = newOperatorEvent(r.Key(), operatorARN)
+				}
+				resp, err := h.Handle(context.Background(), e)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -532,9 +558,17 @@ func FuzzHandle(f *testing.F) {
 	f.Add(9, `token=%zz`, false, "application/x-www-form-urlencoded", "", "")
 	f.Add(8, ``, false, "", "token=", "")
 	f.Add(0, ``, false, "", "limit=-99999999999999999999", "ZZ")
+	f.Add(10, `{"email":"a@b.c","language":"en","goodStanding":true}`, false, "application/json", "", operatorARN)
+	f.Add(11, `{"goodStanding":null}`, false, "application/json", "", operatorARN)
+	f.Add(12, `{"type":"domain","admin":"aa11111-ovh","tech":"aa11111-ovh","billing":"bb33333-ovh"}`, false, "", "", operatorARN)
+	f.Add(14, ``, false, "", "nic=aa11111-ovh&limit=x", operatorARN)
+	f.Add(16, `{"reason":"   "}`, false, "application/json", "", operatorARN)
 	f.Fuzz(func(t *testing.T, route int, body string, isBase64 bool, contentType, rawQuery, sub string) {
 		r := Routes[((route%len(Routes))+len(Routes))%len(Routes)]
 		e := newEvent(r.Key(), sub)
+		if r.Operator {
+			e = newOperatorEvent(r.Key(), sub)
+		}
 		e.Body, e.IsBase64Encoded = body, isBase64
 		e.Headers["content-type"] = contentType
 		e.RawQueryString = rawQuery
@@ -543,7 +577,7 @@ func FuzzHandle(f *testing.F) {
 			k, v, _ := strings.Cut(kv, "=")
 			e.QueryStringParameters[k] = v
 		}
-		e.PathParameters = map[string]string{"id": body, "serviceId": body}
+		e.PathParameters = map[string]string{"id": body, "serviceId": body, "nic": body}
 		healthy := &fakeContacts{
 			listServices: func(context.Context, string, contact.ServiceQuery) (contact.ServicePage, error) {
 				return contact.ServicePage{Services: []contact.Service{sampleService()}}, nil
@@ -562,6 +596,12 @@ func FuzzHandle(f *testing.F) {
 				return sampleChange(), contact.Account{NIC: newTechNIC}, nil
 			},
 		}
+		var calls int
+		operator := operatorFake(&calls)
+		healthy.putAccount, healthy.patchAccount = operator.putAccount, operator.patchAccount
+		healthy.putService, healthy.deleteService = operator.putService, operator.deleteService
+		healthy.findChanges, healthy.changeByID = operator.findChanges, operator.changeByID
+		healthy.cancelFor, healthy.resendFor = operator.cancelFor, operator.resendFor
 		h := New(r.Function, healthy, Options{Logger: discardLogger})
 		resp, err := h.Handle(context.Background(), e)
 		if err != nil {

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
+	"mime"
 	"os"
 	"regexp"
 	"slices"
@@ -13,10 +15,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
 const openAPIPath = "../../api/openapi.yaml"
@@ -108,11 +113,20 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			if s, ok := op["security"]; ok {
 				security, _ = s.([]any)
 			}
-			if r.Public && len(security) != 0 {
-				t.Errorf("public route has security %v, want none", security)
-			}
-			if !r.Public && !requiresBearer(security) {
-				t.Errorf("route has security %v, want bearerAuth", security)
+			switch {
+			case r.Public:
+				if len(security) != 0 {
+					t.Errorf("public route has security %v, want none", security)
+				}
+			case r.Operator:
+				// Only IAM: a customer's JWT must not be an alternative.
+				if !cmp.Equal(security, []any{map[string]any{"sigv4": []any{}}}) {
+					t.Errorf("operator route has security %v, want sigv4 alone", security)
+				}
+			default:
+				if !requiresScheme(security, "bearerAuth") || requiresScheme(security, "sigv4") {
+					t.Errorf("route has security %v, want bearerAuth", security)
+				}
 			}
 
 			declared := map[string]bool{}
@@ -135,10 +149,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 }
 
-func requiresBearer(security []any) bool {
+// requiresScheme reports whether one of the security requirements names scheme.
+func requiresScheme(security []any, scheme string) bool {
 	for _, req := range security {
 		if m, ok := req.(map[string]any); ok {
-			if _, ok := m["bearerAuth"]; ok {
+			if _, ok := m[scheme]; ok {
 				return true
 			}
 		}
@@ -151,6 +166,14 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 	schemes := doc.resolve(map[string]any{"$ref": "#/components/securitySchemes/bearerAuth"})
 	if schemes["scheme"] != "bearer" || schemes["bearerFormat"] != "JWT" {
 		t.Errorf("bearerAuth = %v, want an HTTP bearer JWT scheme", schemes)
+	}
+	// API Gateway's extension for IAM authorization, in the form its OpenAPI import reads.
+	sigv4 := doc.resolve(map[string]any{"$ref": "#/components/securitySchemes/sigv4"})
+	wantSigv4 := map[string]any{"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
+	for k, v := range wantSigv4 {
+		if sigv4[k] != v {
+			t.Errorf("sigv4.%s = %v, want %v", k, sigv4[k], v)
+		}
 	}
 	var walk func(where string, node any)
 	walk = func(where string, node any) {
@@ -187,6 +210,12 @@ func checkAgainstOpenAPI(t *testing.T, routeKey string, resp events.APIGatewayV2
 		return
 	}
 	content, _ := doc.resolve(documented)["content"].(map[string]any)
+	if len(content) == 0 {
+		if resp.Body != "" || resp.Headers["Content-Type"] != "" {
+			t.Errorf("OpenAPI: %s %d documents no content, got %q with Content-Type %q", routeKey, resp.StatusCode, resp.Body, resp.Headers["Content-Type"])
+		}
+		return
+	}
 	media := doc.resolve(content["application/json"])
 	if media == nil {
 		t.Errorf("OpenAPI: %s %d documents no JSON content", routeKey, resp.StatusCode)
@@ -208,6 +237,21 @@ func (d openAPI) validate(schemaNode any, v any, where string) []string {
 	if schema == nil {
 		return []string{where + ": no schema"}
 	}
+	if alternatives, ok := schema["oneOf"].([]any); ok {
+		var matched int
+		var all []string
+		for i, alt := range alternatives {
+			problems := d.validate(alt, v, where)
+			if len(problems) == 0 {
+				matched++
+			}
+			all = append(all, fmt.Sprintf("alternative %d: %v", i, problems))
+		}
+		if matched != 1 {
+			return []string{fmt.Sprintf("%s: matches %d of oneOf's alternatives, want 1 (%s)", where, matched, strings.Join(all, "; "))}
+		}
+		return nil
+	}
 	if v == nil {
 		if schema["nullable"] == true {
 			return nil
@@ -227,6 +271,9 @@ func (d openAPI) validate(schemaNode any, v any, where string) []string {
 			if _, ok := obj[name.(string)]; !ok {
 				problems = append(problems, fmt.Sprintf("%s: required field %s missing", where, name))
 			}
+		}
+		if n, ok := schema["minProperties"].(int); ok && len(obj) < n {
+			problems = append(problems, fmt.Sprintf("%s: %d fields, want at least %d", where, len(obj), n))
 		}
 		for name, fieldValue := range obj {
 			prop, ok := props[name]
@@ -257,14 +304,109 @@ func (d openAPI) validate(schemaNode any, v any, where string) []string {
 				problems = append(problems, fmt.Sprintf("%s: %q is not an RFC 3339 UTC time", where, s))
 			}
 		}
+		// JSON Schema counts characters (code points), not bytes.
+		if n, ok := schema["minLength"].(int); ok && utf8.RuneCountInString(s) < n {
+			problems = append(problems, fmt.Sprintf("%s: %d characters, want at least %d", where, utf8.RuneCountInString(s), n))
+		}
+		if n, ok := schema["maxLength"].(int); ok && utf8.RuneCountInString(s) > n {
+			problems = append(problems, fmt.Sprintf("%s: %d characters, want at most %d", where, utf8.RuneCountInString(s), n))
+		}
+		if pattern, ok := schema["pattern"].(string); ok {
+			re, err := regexp.Compile(pattern)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: pattern %q does not compile: %v", where, pattern, err))
+			} else if !re.MatchString(s) {
+				problems = append(problems, fmt.Sprintf("%s: %q does not match %s", where, s, pattern))
+			}
+		}
 	case "integer":
-		if n, ok := v.(float64); !ok || n != math.Trunc(n) {
+		n, ok := v.(float64)
+		if !ok || n != math.Trunc(n) {
 			problems = append(problems, fmt.Sprintf("%s: %v, want an integer", where, v))
+			break
+		}
+		if low, ok := schema["minimum"].(int); ok && n < float64(low) {
+			problems = append(problems, fmt.Sprintf("%s: %v, want at least %d", where, n, low))
+		}
+		if high, ok := schema["maximum"].(int); ok && n > float64(high) {
+			problems = append(problems, fmt.Sprintf("%s: %v, want at most %d", where, n, high))
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			problems = append(problems, fmt.Sprintf("%s: %T, want a boolean", where, v))
 		}
 	default:
 		problems = append(problems, fmt.Sprintf("%s: schema type %v not supported by this check", where, schema["type"]))
 	}
 	return problems
+}
+
+// checkRequest lists what the document says is wrong with a request to routeKey: its path
+// and query parameters, its Content-Type and its JSON body. Tests compare the verdict with
+// the handler's, so that the published bounds are the enforced ones.
+func (d openAPI) checkRequest(routeKey string, e events.APIGatewayV2HTTPRequest) []string {
+	op := d.operations()[routeKey]
+	if op == nil {
+		return []string{routeKey + ": not documented"}
+	}
+	var problems []string
+	params, _ := op["parameters"].([]any)
+	for _, p := range params {
+		p := d.resolve(p)
+		name, _ := p["name"].(string)
+		var value string
+		var present bool
+		switch p["in"] {
+		case "path":
+			value, present = e.PathParameters[name]
+		case "query":
+			value, present = e.QueryStringParameters[name]
+			present = present && value != ""
+		default:
+			continue
+		}
+		if !present {
+			if p["required"] == true {
+				problems = append(problems, fmt.Sprintf("parameter %s missing", name))
+			}
+			continue
+		}
+		var v any = value
+		if d.resolve(p["schema"])["type"] == "integer" {
+			n, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("parameter %s: %q is not a number", name, value))
+				continue
+			}
+			v = n
+		}
+		problems = append(problems, d.validate(p["schema"], v, "parameter "+name)...)
+	}
+
+	rb := d.resolve(op["requestBody"])
+	if rb == nil {
+		return problems
+	}
+	content, _ := rb["content"].(map[string]any)
+	if ct := header(e, "Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || content[mt] == nil {
+			problems = append(problems, fmt.Sprintf("Content-Type %q is not documented", ct))
+		}
+	}
+	b := []byte(e.Body)
+	if e.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(e.Body)
+		if err != nil {
+			return append(problems, "body: not base64")
+		}
+		b = decoded
+	}
+	var body any
+	if err := json.Unmarshal(b, &body); err != nil {
+		return append(problems, fmt.Sprintf("body: not JSON: %v", err))
+	}
+	media := d.resolve(content["application/json"])
+	return append(problems, d.validate(media["schema"], body, "body")...)
 }
 
 // The validator must catch what it is there to catch.
@@ -286,7 +428,12 @@ func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 		{"wrong enum", change(func(c map[string]any) { c["state"] = "lost" }), 1},
 		{"time not UTC", change(func(c map[string]any) { c["createdAt"] = "2025-03-01T10:00:00+01:00" }), 1},
 		{"null list", change(func(c map[string]any) { c["history"] = nil }), 1},
-		{"party status", change(func(c map[string]any) { c["parties"] = []any{map[string]any{"nic": adminNIC, "status": "maybe"}} }), 1},
+		{"party status", change(func(c map[string]any) {
+			c["parties"] = []any{map[string]any{"nic": adminNIC, "status": "maybe", "bounced": false}}
+		}), 1},
+		{"party bounce not a boolean", change(func(c map[string]any) {
+			c["parties"] = []any{map[string]any{"nic": adminNIC, "status": "waiting", "bounced": "no"}}
+		}), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,5 +442,86 @@ func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
 				t.Errorf("got %d problems %q, want %d", len(problems), problems, tt.want)
 			}
 		})
+	}
+}
+
+// The keywords the operator's schemas use must be enforced by the validator too.
+func TestOpenAPIValidatorCatchesInputMismatches(t *testing.T) {
+	doc := mustOpenAPI(t)
+	ref := func(name string) any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+	tests := []struct {
+		name   string
+		schema any
+		v      any
+		want   int
+	}{
+		{"an account", ref("AccountInput"), map[string]any{"email": "a@example.com", "language": "fr", "goodStanding": true}, 0},
+		{"pattern", ref("AccountInput"), map[string]any{"email": "a b@example.com", "language": "fr", "goodStanding": true}, 1},
+		{"boolean", ref("AccountInput"), map[string]any{"email": "a@example.com", "language": "fr", "goodStanding": "yes"}, 1},
+		{"maxLength", ref("Email"), strings.Repeat("a", 250) + "@b.eu", 1},
+		{"minProperties", ref("AccountPatch"), map[string]any{}, 1},
+		{"null field", ref("AccountPatch"), map[string]any{"email": nil}, 1},
+		{"minLength", ref("CancelReason"), map[string]any{"reason": ""}, 2}, // too short, and no non-space
+		{"maxLength counts characters", ref("CancelReason"), map[string]any{"reason": strings.Repeat("é", 500)}, 0},
+		{"one of: the handlers' error", ref("ErrorOrGatewayMessage"), errorJSON("forbidden", "no"), 0},
+		{"one of: API Gateway's message", ref("ErrorOrGatewayMessage"), map[string]any{"message": "Forbidden"}, 0},
+		{"one of: neither", ref("ErrorOrGatewayMessage"), map[string]any{"msg": "Forbidden"}, 1},
+		{"one of: both", ref("ErrorOrGatewayMessage"), map[string]any{"message": "Forbidden", "error": errorJSON("x", "y")["error"]}, 1},
+		{"maximum", map[string]any{"type": "integer", "maximum": 100}, 101.0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if problems := doc.validate(tt.schema, tt.v, "v"); len(problems) != tt.want {
+				t.Errorf("got %d problems %q, want %d", len(problems), problems, tt.want)
+			}
+		})
+	}
+}
+
+// The bounds the document publishes are those the handlers enforce.
+func TestOpenAPIBoundsAreTheHandlers(t *testing.T) {
+	doc := mustOpenAPI(t)
+	at := func(path string) any {
+		var cur any = map[string]any(doc)
+		for _, part := range strings.Split(path, "/") {
+			m, _ := cur.(map[string]any)
+			cur = m[part]
+		}
+		return cur
+	}
+	var langs []any
+	for _, l := range accountLanguages {
+		langs = append(langs, string(l))
+	}
+	tests := []struct {
+		path string
+		want any
+	}{
+		{"components/schemas/NICInput/pattern", nicInput},
+		{"components/schemas/NICInput/maxLength", maxNICLength},
+		{"components/schemas/Email/pattern", emailInput},
+		{"components/schemas/Email/maxLength", maxEmailLength},
+		{"components/schemas/ServiceId/pattern", serviceIDInput},
+		{"components/schemas/ServiceId/maxLength", maxServiceIDLength},
+		{"components/schemas/ServiceType/pattern", serviceTypeInput},
+		{"components/schemas/ServiceType/maxLength", maxServiceTypeLength},
+		{"components/schemas/CancelReason/properties/reason/maxLength", maxReasonLength},
+		{"components/schemas/Language/enum", langs},
+		{"components/parameters/Limit/schema/maximum", contact.MaxPageSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			if got := at(tt.path); !cmp.Equal(got, tt.want) {
+				t.Errorf("%s = %#v, want %#v", tt.path, got, tt.want)
+			}
+		})
+	}
+	// Every account the domain takes must be an account the NIC pattern admits, and back.
+	for _, nic := range []string{"xx11111-ovh", "XX11111-OVH", "x11111-ovh", "xx-ovh", "xx11111-ovh ", "\u212aa11111-ovh"} {
+		_, domainErr := contact.NormalizeNIC(nic)
+		_, apiErr := nicOf("nic", nic)
+		if apiErr == nil && domainErr != nil {
+			t.Errorf("%q passes the API's check but not the domain's", nic)
+		}
 	}
 }

@@ -38,4 +38,13 @@ var Routes = []Route{
 	{Method: "POST", Path: "/me/contact-changes/{id}/resend", Function: FunctionResend},
 	{Method: "GET", Path: "/contact-changes/{id}/confirm", Function: FunctionConfirm, Public: true},
 	{Method: "POST", Path: "/contact-changes/{id}/confirm", Function: FunctionConfirm, Public: true},
+
+	{Method: "PUT", Path: "/operator/accounts/{nic}", Function: FunctionOperator, Operator: true},
+	{Method: "PATCH", Path: "/operator/accounts/{nic}", Function: FunctionOperator, Operator: true},
+	{Method: "PUT", Path: "/operator/services/{serviceId}", Function: FunctionOperator, Operator: true},
+	{Method: "DELETE", Path: "/operator/services/{serviceId}", Function: FunctionOperator, Operator: true},
+	{Method: "GET", Path: "/operator/contact-changes", Function: FunctionOperator, Operator: true},
+	{Method: "GET", Path: "/operator/contact-changes/{id}", Function: FunctionOperator, Operator: true},
+	{Method: "POST", Path: "/operator/contact-changes/{id}/cancel", Function: FunctionOperator, Operator: true},
+	{Method: "POST", Path: "/operator/contact-changes/{id}/resend", Function: FunctionOperator, Operator: true},
 }

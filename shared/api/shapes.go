@@ -54,6 +54,27 @@ type changeJSON struct {
 type partyJSON struct {
 	NIC    string              `json:"nic"`
 	Status contact.PartyStatus `json:"status"`
+	// Bounced says the party's latest token email bounced: the address needs fixing
+	// before a resend can reach them.
+	Bounced bool `json:"bounced"`
+}
+
+// accountJSON is an account as the operator API shows it. Bouncing says mail to Email
+// bounced and no new address has been set since.
+type accountJSON struct {
+	NIC          string           `json:"nic"`
+	Email        string           `json:"email"`
+	Language     contact.Language `json:"language"`
+	GoodStanding bool             `json:"goodStanding"`
+	Bouncing     bool             `json:"bouncing"`
+}
+
+// storedServiceJSON is a service as the operator API shows it: no caller, so no roles of
+// the caller's.
+type storedServiceJSON struct {
+	ID       string       `json:"id"`
+	Type     string       `json:"type"`
+	Contacts contactsJSON `json:"contacts"`
 }
 
 type eventJSON struct {
@@ -75,14 +96,32 @@ type itemsJSON[T any] struct {
 
 func newService(s contact.Service, caller string) serviceJSON {
 	return serviceJSON{
-		ID:   s.ID,
-		Type: s.Type,
-		Contacts: contactsJSON{
-			Admin:   s.Contacts[contact.Admin],
-			Tech:    s.Contacts[contact.Tech],
-			Billing: s.Contacts[contact.Billing],
-		},
-		MyRoles: nonNil(s.RolesOf(caller)),
+		ID:       s.ID,
+		Type:     s.Type,
+		Contacts: newContacts(s),
+		MyRoles:  nonNil(s.RolesOf(caller)),
+	}
+}
+
+func newAccount(a contact.Account) accountJSON {
+	return accountJSON{
+		NIC:          a.NIC,
+		Email:        a.Email,
+		Language:     a.Language,
+		GoodStanding: a.GoodStanding,
+		Bouncing:     !a.BouncedAt.IsZero(),
+	}
+}
+
+func newStoredService(s contact.Service) storedServiceJSON {
+	return storedServiceJSON{ID: s.ID, Type: s.Type, Contacts: newContacts(s)}
+}
+
+func newContacts(s contact.Service) contactsJSON {
+	return contactsJSON{
+		Admin:   s.Contacts[contact.Admin],
+		Tech:    s.Contacts[contact.Tech],
+		Billing: s.Contacts[contact.Billing],
 	}
 }
 
@@ -103,7 +142,7 @@ func newChange(c contact.Change) changeJSON {
 		History:     make([]eventJSON, 0, len(c.History)),
 	}
 	for _, p := range c.Parties {
-		out.Parties = append(out.Parties, partyJSON{NIC: p.NIC, Status: p.Status})
+		out.Parties = append(out.Parties, partyJSON{NIC: p.NIC, Status: p.Status, Bounced: p.Bounced})
 	}
 	for _, e := range c.History {
 		out.History = append(out.History, eventJSON{At: timestamp(e.At), By: e.By, Event: e.Event, Detail: e.Detail})

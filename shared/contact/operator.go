@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -67,18 +66,6 @@ const (
 	ActionCreated RecordAction = "created"
 	ActionUpdated RecordAction = "updated"
 	ActionDeleted RecordAction = "deleted"
-)
-
-// Bounds of what operators write.
-const (
-	maxEmailLength  = 254
-	maxReasonLength = 500
-)
-
-var (
-	emailPattern       = regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)
-	serviceIDPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$`)
-	serviceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
 )
 
 // Languages lists the languages accounts may choose.
@@ -156,8 +143,8 @@ func (m *Manager) writeAccount(ctx context.Context, by string, a, prev Account, 
 
 func checkAccount(a Account) error {
 	switch {
-	case len(a.Email) > maxEmailLength || !emailPattern.MatchString(a.Email):
-		return Errorf(ErrInvalid, "invalid_email", "email must be an address like name@example.com, at most %d characters", maxEmailLength)
+	case !ValidEmail(a.Email):
+		return Errorf(ErrInvalid, "invalid_email", "email must be an address like name@example.com, at most %d characters", MaxEmailLength)
 	case !a.Language.Valid():
 		return Errorf(ErrInvalid, "invalid_language", "language must be en, fr or it, not %q", a.Language)
 	}
@@ -242,10 +229,10 @@ func (m *Manager) PutService(ctx context.Context, by string, s Service) (Service
 
 // checkService normalizes s and checks that its holders are accounts.
 func (m *Manager) checkService(ctx context.Context, s Service) (Service, error) {
-	if !serviceIDPattern.MatchString(s.ID) {
+	if !ValidServiceID(s.ID) {
 		return Service{}, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", s.ID)
 	}
-	if !serviceTypePattern.MatchString(s.Type) {
+	if !ValidServiceType(s.Type) {
 		return Service{}, Errorf(ErrInvalid, "invalid_type", "type must be lowercase letters, digits and dashes, like domain")
 	}
 	contacts := map[Role]string{}
@@ -285,7 +272,7 @@ func serviceChanges(prev, s Service, exists bool) []string {
 // DeleteService removes a service; its open requests end failed (service gone) and their
 // parties are told. Deleting a service that is gone changes nothing.
 func (m *Manager) DeleteService(ctx context.Context, by, id string) (bool, error) {
-	if !serviceIDPattern.MatchString(id) {
+	if !ValidServiceID(id) {
 		return false, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", id)
 	}
 	for attempt := 0; ; attempt++ {
@@ -366,7 +353,7 @@ func (m *Manager) settle(ctx context.Context, rec Record, mine bool) Record {
 			_, err = m.end(ctx, id, ending{step: StepFailed, by: rec.By, reason: reason})
 		}
 		if err != nil {
-			m.log.ErrorContext(ctx, "end a request the edit affected", "record", rec.ID, "request", id, "err", err)
+			m.log.ErrorContext(ctx, "end a request the edit affected", "record", rec.ID, "changeId", id, "err", err)
 			left = append(left, id)
 		}
 	}
@@ -432,7 +419,7 @@ func (m *Manager) FindChanges(ctx context.Context, q ChangeSearch) (ChangePage, 
 		}
 		return page, nil
 	}
-	if !serviceIDPattern.MatchString(q.ServiceID) {
+	if !ValidServiceID(q.ServiceID) {
 		return ChangePage{}, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", q.ServiceID)
 	}
 	page, err := m.store.ChangesOfService(ctx, q.ServiceID, cq)
@@ -454,8 +441,8 @@ func (m *Manager) ChangeByID(ctx context.Context, id string) (Change, error) {
 // CancelFor cancels an open request on support's decision, giving reason.
 func (m *Manager) CancelFor(ctx context.Context, by, id, reason string) (Change, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len([]rune(reason)) > maxReasonLength {
-		return Change{}, Errorf(ErrInvalid, "invalid_reason", "give a reason of 1 to %d characters", maxReasonLength)
+	if reason == "" || len([]rune(reason)) > MaxReasonLength {
+		return Change{}, Errorf(ErrInvalid, "invalid_reason", "give a reason of 1 to %d characters", MaxReasonLength)
 	}
 	return m.cancel(ctx, id, by, reason, func(*Change) error { return nil })
 }

@@ -10,8 +10,6 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"net/mail"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -47,16 +45,7 @@ type Rejection struct {
 	Reason string
 }
 
-// The patterns of what the bulk load accepts. A service id becomes part of URL paths and of
-// the ByHolder sort key, where '#' separates it from the role.
-var (
-	serviceIDPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`)
-	serviceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
-)
-
 const (
-	maxServiceID   = 255
-	maxServiceType = 64
 	// maxBulkLine is the longest line the bulk load reads; a longer one is rejected.
 	maxBulkLine = 64 << 10
 	// bulkWriters is how many batch writes (or transactions) a bulk load has in flight.
@@ -253,10 +242,8 @@ func parseAccount(a bulkAccount) (bulkRecord, string) {
 	default:
 		return bulkRecord{}, fmt.Sprintf("account %s: language %q is not one of en, fr, it", nic, a.Language)
 	}
-	if a.Email != "" {
-		if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
-			return bulkRecord{}, fmt.Sprintf("account %s: email %q is not an email address", nic, a.Email)
-		}
+	if a.Email != "" && !contact.ValidEmail(a.Email) {
+		return bulkRecord{}, fmt.Sprintf("account %s: email is not one address of at most %d characters", nic, contact.MaxEmailLength)
 	}
 	if a.GoodStanding == nil {
 		return bulkRecord{}, fmt.Sprintf("account %s: goodStanding is required (true or false)", nic)
@@ -270,11 +257,11 @@ func parseService(svc SeedService) (bulkRecord, string) {
 	if svc.ID == "" {
 		return bulkRecord{}, "service: id is required"
 	}
-	if len(svc.ID) > maxServiceID || !serviceIDPattern.MatchString(svc.ID) {
-		return bulkRecord{}, fmt.Sprintf("service %q: id must be at most %d letters, digits and . _ : @ -, starting with a letter or digit", svc.ID, maxServiceID)
+	if !contact.ValidServiceID(svc.ID) {
+		return bulkRecord{}, fmt.Sprintf("service %q: id must be at most %d letters, digits and . _ : -, starting with a letter or digit", svc.ID, contact.MaxServiceIDLength)
 	}
-	if len(svc.Type) > maxServiceType || !serviceTypePattern.MatchString(svc.Type) {
-		return bulkRecord{}, fmt.Sprintf("service %s: type %q must be at most %d lowercase letters, digits and -, like domain", svc.ID, svc.Type, maxServiceType)
+	if !contact.ValidServiceType(svc.Type) {
+		return bulkRecord{}, fmt.Sprintf("service %s: type %q must be at most %d lowercase letters, digits and -, like domain", svc.ID, svc.Type, contact.MaxServiceTypeLength)
 	}
 	for _, h := range []struct {
 		role   contact.Role

@@ -195,8 +195,8 @@ func bulkRejectsLines(t *testing.T, api store.API, tables store.Tables) {
 		{line: accountLine("dd44444-ovh", "", "", true) + " {}", reason: "data after the object"},
 		{line: accountLine("alice", "", "", true), reason: `account: "alice" is not a NIC handle`},
 		{line: accountLine("dd44444-ovh", "d@example.com", "de", true), reason: `account dd44444-ovh: language "de" is not one of en, fr, it`},
-		{line: accountLine("dd44444-ovh", "d.example.com", "en", true), reason: `email "d.example.com" is not an email address`},
-		{line: accountLine("dd44444-ovh", "Dana <d@example.com>", "en", true), reason: "is not an email address"},
+		{line: accountLine("dd44444-ovh", "d.example.com", "en", true), reason: "email is not one address"},
+		{line: accountLine("dd44444-ovh", "Dana <d@example.com>", "en", true), reason: "email is not one address"},
 		{line: `{"account": {"nic": "dd44444-ovh", "email": "d@example.com"}}`, reason: "account dd44444-ovh: goodStanding is required"},
 		{line: accountLine("ee55555-ovh", "e@example.com", "fr", false)},
 		{line: serviceLine("", "domain", alice, alice, alice), reason: "service: id is required"},
@@ -214,7 +214,7 @@ func bulkRejectsLines(t *testing.T, api store.API, tables store.Tables) {
 		{line: accountLine("ff66666-ovh", "f@example.com", "it", true)},
 		{line: serviceLine("example.org", "web-hosting", "ff66666-ovh", "ee55555-ovh", alice)},
 		{line: `{"account": ` + strings.Repeat(" ", 70<<10) + `}`, reason: "longer than 65536 bytes"},
-		{line: serviceLine("pcc-1-2-3-4_x:y@z", "private-cloud", alice, alice, alice)},
+		{line: serviceLine("pcc-1-2-3-4_x:y", "private-cloud", alice, alice, alice)},
 	}
 	lines := []string{accountLine(alice, "alice@example.com", "it", true)}
 	want := store.BulkSummary{Loaded: 1}

@@ -1,0 +1,47 @@
+package contact
+
+import (
+	"regexp"
+	"unicode/utf8"
+)
+
+// The forms of what operators write: the operator API, the bulk load and the domain check
+// the same rules, and api/openapi.yaml publishes them.
+const (
+	// ServiceIDPattern is a service id: domain names, host names, the provider's references.
+	// '#' is excluded: the store uses it as a separator; '@' too: no id may look like an
+	// email address in an event.
+	ServiceIDPattern   = `^[A-Za-z0-9][A-Za-z0-9._:-]*$`
+	MaxServiceIDLength = 255
+
+	ServiceTypePattern   = `^[a-z][a-z0-9-]*$`
+	MaxServiceTypeLength = 64
+
+	// EmailPattern is one address: a single '@', no spaces or control characters.
+	EmailPattern   = `^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$`
+	MaxEmailLength = 254 // RFC 5321's bound on a forward path
+
+	// MaxReasonLength bounds the reason support gives for cancelling a request.
+	MaxReasonLength = 500
+)
+
+var (
+	serviceIDPattern   = regexp.MustCompile(ServiceIDPattern)
+	serviceTypePattern = regexp.MustCompile(ServiceTypePattern)
+	emailPattern       = regexp.MustCompile(EmailPattern)
+)
+
+// ValidServiceID reports whether id has the form of a service id.
+func ValidServiceID(id string) bool {
+	return utf8.RuneCountInString(id) <= MaxServiceIDLength && serviceIDPattern.MatchString(id)
+}
+
+// ValidServiceType reports whether t has the form of a service type, like "domain".
+func ValidServiceType(t string) bool {
+	return utf8.RuneCountInString(t) <= MaxServiceTypeLength && serviceTypePattern.MatchString(t)
+}
+
+// ValidEmail reports whether s has the form of one email address.
+func ValidEmail(s string) bool {
+	return utf8.RuneCountInString(s) <= MaxEmailLength && emailPattern.MatchString(s)
+}
