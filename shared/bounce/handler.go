@@ -69,7 +69,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) error {
 		return fmt.Errorf("decode SES event %s (%s): %w", e.ID, e.DetailType, err)
 	}
 	nic, request := r.Mail.tag(mail.TagNIC), r.Mail.tag(mail.TagRequest)
-	log := h.log.With("event", e.ID, "eventType", r.EventType, "nic", nic, "request", request, "sesMessageId", r.Mail.MessageID)
+	log := h.log.With("event", e.ID, "eventType", r.EventType, "nic", nic, "changeId", request, "sesMessageId", r.Mail.MessageID)
 
 	v := judge(r)
 	if !v.mark {

@@ -208,7 +208,7 @@ func TestHandleLogsNICAndRequest(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &entry); err != nil {
 		t.Fatalf("log %q: %v", logs.String(), err)
 	}
-	for key, want := range map[string]string{"nic": sampleNIC, "request": sampleRequest, "eventType": "Bounce", "event": "c3d4e5f6-a7b8-9012-cdef-123456789012"} {
+	for key, want := range map[string]string{"nic": sampleNIC, "changeId": sampleRequest, "eventType": "Bounce", "event": "c3d4e5f6-a7b8-9012-cdef-123456789012"} {
 		if entry[key] != want {
 			t.Errorf("log %s = %v, want %s (entry %v)", key, entry[key], want, entry)
 		}

@@ -60,13 +60,13 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 		return Change{}, err
 	}
 
-	mine := c.Version
+	// Delivered before the workflow moves on: after the last acceptance, the workflow's
+	// apply step writes the request next, and would otherwise race this write.
+	c = m.deliver(ctx, c, c.Version)
 	if c.State.Terminal() {
-		c = m.answerTasks(ctx, c, "") // a refusal ends every party's wait
-	} else {
-		c = m.answerTasks(ctx, c, nic)
+		return m.answerTasks(ctx, c, ""), nil // a refusal ends every party's wait
 	}
-	return m.deliver(ctx, c, mine), nil
+	return m.answerTasks(ctx, c, nic), nil
 }
 
 // usableParty checks that a token may still be used on c and returns its party.
@@ -123,12 +123,12 @@ func (m *Manager) answerTasks(ctx context.Context, c Change, nic string) Change 
 	if err == nil {
 		return c
 	}
-	m.log.ErrorContext(ctx, "answer workflow", "request", c.ID, "err", err)
+	m.log.ErrorContext(ctx, "answer workflow", "changeId", c.ID, "err", err)
 	saved, err := m.bookkeep(ctx, c, func(c *Change) {
 		c.AnswerAgainAt = m.now().Add(m.timing.applyGrace).UTC()
 	}, time.Time{})
 	if err != nil {
-		m.log.ErrorContext(ctx, "record unanswered workflow", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "record unanswered workflow", "changeId", c.ID, "err", err)
 		return c
 	}
 	return saved

@@ -91,11 +91,11 @@ func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 			continue
 		}
 		if !errors.Is(err, ErrUnavailable) && msg.Attempts+1 >= maxPermanentAttempts {
-			m.log.ErrorContext(ctx, "email dropped after repeated refusals", "request", c.ID, "kind", msg.Kind, "to", msg.To, "err", err)
+			m.log.ErrorContext(ctx, "email dropped after repeated refusals", "changeId", c.ID, "kind", msg.Kind, "to", msg.To, "err", err)
 			sent[msg.ID] = true // given up: removed like a sent one
 			continue
 		}
-		m.log.WarnContext(ctx, "email not sent yet", "request", c.ID, "kind", msg.Kind, "to", msg.To, "err", err)
+		m.log.WarnContext(ctx, "email not sent yet", "changeId", c.ID, "kind", msg.Kind, "to", msg.To, "err", err)
 		failed[msg.ID] = err
 	}
 	published, unpublished := m.publish(ctx, c.ID, c.Events, mine, now)
@@ -119,7 +119,7 @@ func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 	}, time.Time{})
 	if err != nil {
 		// Sent messages stay in the outbox and may go again: at least once beats never.
-		m.log.ErrorContext(ctx, "record sent emails and published events", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "record sent emails and published events", "changeId", c.ID, "err", err)
 		return c
 	}
 	return saved

@@ -86,8 +86,8 @@ type ChangeQuery struct {
 	State State // empty for any
 	// Involves keeps only the requests involving this account; empty for any.
 	Involves string
-	Limit  int
-	Cursor string
+	Limit    int
+	Cursor   string
 }
 
 // ChangePage is one page of change requests.

@@ -115,7 +115,7 @@ func (m *Manager) answerAgain(ctx context.Context, c Change) Change {
 	}
 	saved, err := m.bookkeep(ctx, c, func(c *Change) { c.AnswerAgainAt = time.Time{} }, time.Time{})
 	if err != nil {
-		m.log.ErrorContext(ctx, "record answered workflow", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "record answered workflow", "changeId", c.ID, "err", err)
 		return c
 	}
 	return saved

@@ -60,21 +60,22 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	}
 	for i := range changes {
 		changes[i].Version = 1 // as CreateChanges stored them
+		// Published before the workflow starts, whose steps write the request next.
+		changes[i] = m.deliver(ctx, changes[i], 1)
 	}
 
 	// Should this function die from here on, the reconciler ends the requests whose
 	// workflow never started, once their start grace has passed.
 	for _, c := range changes {
 		if err := m.workflow.Start(ctx, c); err != nil {
-			m.log.ErrorContext(ctx, "start workflow", "request", c.ID, "err", err)
+			m.log.ErrorContext(ctx, "start workflow", "changeId", c.ID, "err", err)
 			m.abandon(ctx, changes)
 			return nil, &Error{Kind: ErrUnavailable, Code: "unavailable", Message: "the request could not be started; nothing was changed, please try again", RetryAfter: 5}
 		}
 	}
 
 	for i, c := range changes {
-		c = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
-		changes[i] = m.deliver(ctx, c, 1) // the creation's event, owed by version 1
+		changes[i] = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
 	}
 	return changes, nil
 }
@@ -158,7 +159,7 @@ func (m *Manager) abandon(ctx context.Context, changes []Change) {
 			return c.fail(m.now(), System, failure)
 		})
 		if err != nil && !errors.Is(err, errNoChange) {
-			m.log.ErrorContext(ctx, "abandon request", "request", c.ID, "err", err)
+			m.log.ErrorContext(ctx, "abandon request", "changeId", c.ID, "err", err)
 			continue
 		}
 		if err == nil {
@@ -177,7 +178,7 @@ func (m *Manager) sendTokens(ctx context.Context, accounts *accountReader, c Cha
 			err = m.notifier.Notify(ctx, Notice{Kind: NoticeToken, To: acct, Change: c, Token: tokens[nic]})
 		}
 		if err != nil {
-			m.log.WarnContext(ctx, "token email not sent", "request", c.ID, "party", nic, "err", err)
+			m.log.WarnContext(ctx, "token email not sent", "changeId", c.ID, "party", nic, "err", err)
 			failed = append(failed, nic)
 		}
 	}
@@ -190,7 +191,7 @@ func (m *Manager) sendTokens(ctx context.Context, accounts *accountReader, c Cha
 		}
 	}, time.Time{})
 	if err != nil {
-		m.log.ErrorContext(ctx, "record email failure", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "record email failure", "changeId", c.ID, "err", err)
 		return c
 	}
 	return saved

@@ -28,7 +28,7 @@ func (m *Manager) RegisterTask(ctx context.Context, id, nic, taskToken string) e
 	p.TaskToken = taskToken
 	if err := m.answerTask(ctx, c, *p); err != nil {
 		// Stored (or the request is over): the reconciler answers again from the store.
-		m.log.ErrorContext(ctx, "answer workflow", "request", c.ID, "err", err)
+		m.log.ErrorContext(ctx, "answer workflow", "changeId", c.ID, "err", err)
 		if c.State.Terminal() {
 			return nil // a task of an ended request: its execution's timeout ends it
 		}
@@ -155,13 +155,13 @@ func (m *Manager) endSuperseded(ctx context.Context, applied Change) Change {
 			_, err = m.failRequest(ctx, id, Failure{Code: FailureAdminChanged, Role: c.Role})
 		}
 		if err != nil {
-			m.log.ErrorContext(ctx, "end a request of the previous admin", "request", id, "err", err)
+			m.log.ErrorContext(ctx, "end a request of the previous admin", "changeId", id, "err", err)
 			return applied
 		}
 	}
 	saved, err := m.bookkeep(ctx, applied, func(c *Change) { c.Supersedes = nil }, time.Time{})
 	if err != nil {
-		m.log.ErrorContext(ctx, "record the superseded requests ended", "request", applied.ID, "err", err)
+		m.log.ErrorContext(ctx, "record the superseded requests ended", "changeId", applied.ID, "err", err)
 		return applied
 	}
 	return saved

@@ -72,7 +72,7 @@ func (h *Handler) Await(ctx context.Context, in AwaitInput) (Result, error) {
 	if err := h.steps.RegisterTask(ctx, in.RequestID, in.NIC, in.TaskToken); err != nil {
 		return Result{}, h.named(ctx, "await", in.RequestID, err)
 	}
-	h.log.InfoContext(ctx, "awaiting party", "request", in.RequestID, "party", in.NIC)
+	h.log.InfoContext(ctx, "awaiting party", "changeId", in.RequestID, "party", in.NIC)
 	return Result{}, nil
 }
 
@@ -85,7 +85,7 @@ func (h *Handler) Apply(ctx context.Context, in ApplyInput) (Result, error) {
 	if err != nil {
 		return Result{}, h.named(ctx, "apply", in.RequestID, err)
 	}
-	h.log.InfoContext(ctx, "request applied", "request", c.ID, "state", c.State)
+	h.log.InfoContext(ctx, "request applied", "changeId", c.ID, "state", c.State)
 	return Result{State: string(c.State)}, nil
 }
 
@@ -100,13 +100,13 @@ func (h *Handler) Finish(ctx context.Context, in FinishInput) (Result, error) {
 	if err != nil {
 		return Result{}, h.named(ctx, "finish", in.RequestID, err)
 	}
-	h.log.InfoContext(ctx, "request finished", "request", c.ID, "state", c.State)
+	h.log.InfoContext(ctx, "request finished", "changeId", c.ID, "state", c.State)
 	return Result{State: string(c.State)}, nil
 }
 
 // named logs a step's error and gives it the type whose name the state machine matches.
 func (h *Handler) named(ctx context.Context, step, id string, err error) error {
-	h.log.ErrorContext(ctx, step+" failed", "request", id, "err", err)
+	h.log.ErrorContext(ctx, step+" failed", "changeId", id, "err", err)
 	return named(err)
 }
 
@@ -134,7 +134,7 @@ func (h *Handler) Reconcile(ctx context.Context, raw json.RawMessage) (SweepResu
 		if err != nil {
 			return SweepResult{}, h.named(ctx, "reconcile", ev.Detail.Name, err)
 		}
-		h.log.InfoContext(ctx, "request reconciled", "request", ev.Detail.Name, "execution", ev.Detail.Status, "state", c.State)
+		h.log.InfoContext(ctx, "request reconciled", "changeId", ev.Detail.Name, "execution", ev.Detail.Status, "state", c.State)
 		return SweepResult{Reconciled: 1}, nil
 	}
 	n, err := h.steps.Sweep(ctx)

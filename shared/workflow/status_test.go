@@ -66,6 +66,7 @@ func (l *lambdas) functions() map[string]asl.Function {
 func newExecutor(t *testing.T, l *lambdas) *asl.Executor {
 	t.Helper()
 	m, err := asl.Load(statemachine.Definition, map[string]string{
+		"Partition":         "aws",
 		"AwaitFunctionArn":  functionARN + "await",
 		"ApplyFunctionArn":  functionARN + "apply",
 		"FinishFunctionArn": functionARN + "finish",

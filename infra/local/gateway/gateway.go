@@ -1,10 +1,12 @@
-// Package gateway plays API Gateway HTTP API and its JWT authorizer for the local stack: it
-// matches requests against the route table, authenticates them with HS256 bearer tokens,
-// hands the functions the payload format 2.0 events API Gateway would build, and turns their
-// responses back into HTTP.
+// Package gateway plays API Gateway HTTP API and its authorizers for the local stack: it
+// matches requests against the route table, authenticates them with HS256 bearer tokens (the
+// customers' JWT authorizer, and IAM authorization of the operator routes), answers CORS as
+// the API's CorsConfiguration does, hands the functions the payload format 2.0 events API
+// Gateway would build, and turns their responses back into HTTP.
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -29,8 +31,12 @@ type Function func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (eve
 
 // Options configure a Gateway.
 type Options struct {
-	// Secret is the HS256 key of the bearer tokens the authorizer accepts. Required.
+	// Secret is the HS256 key of the bearer tokens the authorizers accept (SecretFromEnv).
+	// Required.
 	Secret []byte
+	// IdentityClaim is the claim a customer's token must hold, a non-empty string: the NIC
+	// handle. DefaultIdentityClaim when empty; with Amazon Cognito, e.g. "custom:nic".
+	IdentityClaim string
 	// Logger receives the access log and function failures; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the clock for token validity and event times; time.Now when nil.
@@ -39,17 +45,20 @@ type Options struct {
 	// without it they get API Gateway's 404.
 	Fallback http.Handler
 	// CORSOrigins are the browser origins allowed to call the API, as the HttpApi's
-	// CorsConfiguration lists them on AWS; none when empty.
+	// CorsConfiguration lists them on AWS ("*" for any); none when empty, and then the
+	// gateway answers no preflight. The rest of the configuration is CORS.
 	CORSOrigins []string
 }
 
 // Gateway is an http.Handler serving the HTTP API's routes with their functions.
 type Gateway struct {
-	routes   routeTable
-	secret   []byte
-	logger   *slog.Logger
-	now      func() time.Time
-	fallback http.Handler
+	routes        routeTable
+	secret        []byte
+	identityClaim string
+	cors          cors
+	logger        *slog.Logger
+	now           func() time.Time
+	fallback      http.Handler
 }
 
 // New returns a Gateway serving routes, each with the function of its name in functions.
@@ -57,16 +66,26 @@ func New(routes []api.Route, functions map[string]Function, opts Options) (*Gate
 	if len(opts.Secret) == 0 {
 		return nil, errors.New("gateway: empty JWT secret")
 	}
+	claim := cmp.Or(opts.IdentityClaim, DefaultIdentityClaim)
+	if claim == OperatorClaim {
+		return nil, fmt.Errorf("gateway: the identity claim cannot be %q, the claim of operator tokens", OperatorClaim)
+	}
 	table, err := newRouteTable(routes, functions)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	policy, err := newCORS(opts.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	g := &Gateway{
-		routes:   table,
-		secret:   opts.Secret,
-		logger:   opts.Logger,
-		now:      opts.Now,
-		fallback: opts.Fallback,
+		routes:        table,
+		secret:        opts.Secret,
+		identityClaim: claim,
+		cors:          policy,
+		logger:        opts.Logger,
+		now:           opts.Now,
+		fallback:      opts.Fallback,
 	}
 	if g.logger == nil {
 		g.logger = slog.Default()
@@ -88,7 +107,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("path", redactedURI(r.URL)),
 			slog.Int("status", rec.statusOr(http.StatusOK)),
 			slog.Duration("duration", g.now().Sub(start)),
-			slog.String("requestId", requestID),
+			slog.String("apigwRequestId", requestID),
 		)
 	}()
 
@@ -98,36 +117,53 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Header().Set("Apigw-Requestid", requestID)
+	var out http.ResponseWriter = rec
+	if g.cors.enabled() {
+		// Preflights never reach a route nor an authorizer: the browser sends no token.
+		if isPreflight(r) {
+			g.cors.preflight(rec, r)
+			return
+		}
+		out = &corsWriter{ResponseWriter: rec, policy: g.cors, allowOrigin: g.cors.allowOrigin(r)}
+	}
 	if found != routeFound {
 		// HTTP API has no 405: a method without a route is as unknown as a path.
-		writeMessage(rec, http.StatusNotFound, "Not Found")
+		writeMessage(out, http.StatusNotFound, "Not Found")
 		return
 	}
 
 	var authorizer *events.APIGatewayV2HTTPRequestContextAuthorizerDescription
-	if !match.route.Public {
-		claims, err := g.authorize(r, start)
-		if err != nil {
-			g.logger.LogAttrs(r.Context(), slog.LevelInfo, "unauthorized",
-				slog.String("requestId", requestID), slog.String("reason", err.Error()))
-			rec.Header().Set("Www-Authenticate", bearerChallenge(err))
-			writeMessage(rec, http.StatusUnauthorized, "Unauthorized")
+	switch {
+	case match.route.Public:
+	case match.route.Operator:
+		var err error
+		if authorizer, err = g.authorizeOperator(r, start); err != nil {
+			g.logger.LogAttrs(r.Context(), slog.LevelInfo, "forbidden",
+				slog.String("apigwRequestId", requestID), slog.String("reason", err.Error()))
+			// IAM's answer to an unsigned or wrongly signed call: no challenge, no reason.
+			writeMessage(out, http.StatusForbidden, "Forbidden")
 			return
 		}
-		authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+	default:
+		var err error
+		if authorizer, err = g.authorizeCustomer(r, start); err != nil {
+			g.logger.LogAttrs(r.Context(), slog.LevelInfo, "unauthorized",
+				slog.String("apigwRequestId", requestID), slog.String("reason", err.Error()))
+			out.Header().Set("Www-Authenticate", bearerChallenge(err))
+			writeMessage(out, http.StatusUnauthorized, "Unauthorized")
+			return
 		}
 	}
 
 	body, err := readBody(r)
 	if errors.Is(err, errBodyTooLarge) {
-		writeMessage(rec, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+		writeMessage(out, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
 	if err != nil {
 		g.logger.LogAttrs(r.Context(), slog.LevelWarn, "read request body",
-			slog.String("requestId", requestID), slog.String("error", err.Error()))
-		writeMessage(rec, http.StatusBadRequest, "Bad Request")
+			slog.String("apigwRequestId", requestID), slog.String("err", err.Error()))
+		writeMessage(out, http.StatusBadRequest, "Bad Request")
 		return
 	}
 
@@ -135,32 +171,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	event.RequestContext.Authorizer = authorizer
 	resp, err := invoke(r.Context(), match.fn, event)
 	if err == nil {
-		err = writeResponse(rec, resp)
+		err = writeResponse(out, resp)
 	}
 	if err != nil {
 		g.logger.LogAttrs(r.Context(), slog.LevelError, "function failed",
 			slog.String("routeKey", match.route.Key()),
-			slog.String("requestId", requestID),
-			slog.String("error", err.Error()),
+			slog.String("apigwRequestId", requestID),
+			slog.String("err", err.Error()),
 		)
-		writeMessage(rec, http.StatusInternalServerError, "Internal Server Error")
+		writeMessage(out, http.StatusInternalServerError, "Internal Server Error")
 	}
 }
-
-// authorize returns the claims of the request's bearer token. Like API Gateway's identity
-// source, the Authorization header may hold the token alone or prefixed with "Bearer ".
-func (g *Gateway) authorize(r *http.Request, now time.Time) (map[string]string, error) {
-	credentials := strings.TrimSpace(r.Header.Get("Authorization"))
-	if credentials == "" {
-		return nil, errNoToken
-	}
-	if scheme, token, ok := strings.Cut(credentials, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		credentials = strings.TrimSpace(token)
-	}
-	return verify(g.secret, credentials, now)
-}
-
-var errNoToken = errors.New("no Authorization header")
 
 // bearerChallenge is the www-authenticate value of a refusal: a bare "Bearer" when no token
 // came, the reason in RFC 6750 form, as API Gateway writes it, when one was refused.

@@ -50,12 +50,11 @@ func counted(fn Function, calls *atomic.Int32) Function {
 
 // allFunctions serves every function of the route table with fn.
 func allFunctions(fn Function) map[string]Function {
-	return map[string]Function{
-		api.FunctionList:    fn,
-		api.FunctionRequest: fn,
-		api.FunctionConfirm: fn,
-		api.FunctionResend:  fn,
+	functions := make(map[string]Function)
+	for _, r := range api.Routes {
+		functions[r.Function] = fn
 	}
+	return functions
 }
 
 func newTestGateway(t *testing.T, fn Function, opts Options) *Gateway {
@@ -697,7 +696,7 @@ func TestAccessLog(t *testing.T) {
 				Method    string `json:"method"`
 				Path      string `json:"path"`
 				Status    int    `json:"status"`
-				RequestID string `json:"requestId"`
+				RequestID string `json:"apigwRequestId"`
 			}
 			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &entry); err != nil {
@@ -708,7 +707,7 @@ func TestAccessLog(t *testing.T) {
 				Method    string `json:"method"`
 				Path      string `json:"path"`
 				Status    int    `json:"status"`
-				RequestID string `json:"requestId"`
+				RequestID string `json:"apigwRequestId"`
 			}{"request", "GET", tt.wantPath, tt.wantStatus, resp.Header.Get("Apigw-Requestid")}
 			if diff := cmp.Diff(want, entry); diff != "" {
 				t.Errorf("access log entry (-want +got):\n%s", diff)

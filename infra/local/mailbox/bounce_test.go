@@ -146,7 +146,7 @@ func TestBounceFailureIsLogged(t *testing.T) {
 	if err := json.Unmarshal(logs.Bytes(), &entry); err != nil {
 		t.Fatalf("log %q: %v", logs.String(), err)
 	}
-	if entry["level"] != "WARN" || entry["err"] != "store unavailable" || entry["nic"] != bounced.NIC || entry["request"] != bounced.RequestID {
+	if entry["level"] != "WARN" || entry["err"] != "store unavailable" || entry["nic"] != bounced.NIC || entry["changeId"] != bounced.RequestID {
 		t.Errorf("log entry %v: want a warning with the error, the NIC and the request", entry)
 	}
 	if strings.Contains(logs.String(), bounced.To) {

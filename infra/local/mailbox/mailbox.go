@@ -123,7 +123,7 @@ func (b *Box) Send(ctx context.Context, m mail.Message) error {
 // bounce hands the event of msg's bounce to report.
 func (b *Box) bounce(ctx context.Context, report BounceFunc, msg Message) {
 	defer b.bouncing.Done()
-	log := b.log.With("nic", msg.NIC, "request", msg.RequestID)
+	log := b.log.With("nic", msg.NIC, "changeId", msg.RequestID)
 	if err := report(ctx, bounce.Event(msg.Message, msg.SentAt)); err != nil {
 		log.WarnContext(ctx, "local mail bounced, and handling the bounce failed", "err", err)
 		return

@@ -1,7 +1,9 @@
 // Package stack assembles the whole system in one process for `make run` and the end-to-end
 // tests: the same handlers behind a router that plays API Gateway and its JWT authorizer, the
 // same store code on an embedded DynamoDB-compatible backend, the same state machine
-// definition run by an in-process executor, and a mail catcher instead of SES.
+// definition run by an in-process executor, a mail catcher instead of SES (it bounces mail
+// to bounce.test addresses, as SES reports a bounce), and an event log instead of the
+// EventBridge bus.
 package stack
 
 import (
@@ -20,10 +22,12 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/servicecontacts/servicecontacts/infra/local/asl"
+	"github.com/servicecontacts/servicecontacts/infra/local/eventlog"
 	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/mailbox"
 	"github.com/servicecontacts/servicecontacts/infra/statemachine"
 	"github.com/servicecontacts/servicecontacts/shared/api"
+	"github.com/servicecontacts/servicecontacts/shared/bounce"
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/mail"
 	"github.com/servicecontacts/servicecontacts/shared/step"
@@ -76,6 +80,7 @@ const DefaultSweepEvery = 5 * time.Second
 type Stack struct {
 	Handler  http.Handler
 	Mail     *mailbox.Box
+	Events   *eventlog.Log
 	Store    *store.Store
 	Executor *asl.Executor
 	Manager  *contact.Manager
@@ -104,12 +109,13 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("load seed: %w", err)
 	}
 
-	box := mailbox.New()
+	box := mailbox.New(mailbox.WithLogger(log))
 	var sender mail.Sender = box
 	if opts.Sender != nil {
 		sender = opts.Sender
 	}
 	machine, err := asl.Load(statemachine.Definition, map[string]string{
+		"Partition":         "aws",
 		"AwaitFunctionArn":  functionARN + "await",
 		"ApplyFunctionArn":  functionARN + "apply",
 		"FinishFunctionArn": functionARN + "finish",
@@ -149,10 +155,12 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.WrapWorkflow != nil {
 		sfn = opts.WrapWorkflow(exec)
 	}
+	events := eventlog.New()
 	mgr := contact.New(contact.Config{
 		Store:       st,
 		Workflow:    workflow.New(sfn, stateMachineARN, nil),
 		Notifier:    mail.NewNotifier(sender, opts.PublicBaseURL),
+		Publisher:   events,
 		Logger:      log,
 		Expiry:      opts.Expiry,
 		StartGrace:  opts.StartGrace,
@@ -162,20 +170,32 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	steps = step.New(mgr, log)
 	stopSweeps := sweep(steps, cmp.Or(opts.SweepEvery, DefaultSweepEvery))
 
+	// The mail catcher hands its bounces to the bounce function, as the EventBridge rule on
+	// SES's events does on AWS.
+	bounces := invoker(bounce.New(mgr, log).Handle)
+	box.OnBounce(func(ctx context.Context, event json.RawMessage) error {
+		_, err := bounces(ctx, event)
+		return err
+	})
+
 	handlers := map[string]gateway.Function{}
-	for _, fn := range []string{api.FunctionList, api.FunctionRequest, api.FunctionConfirm, api.FunctionResend} {
-		handlers[fn] = withLambdaContext(api.New(fn, mgr, api.Options{Logger: log}).Handle)
+	for _, fn := range []string{api.FunctionList, api.FunctionRequest, api.FunctionConfirm, api.FunctionResend, api.FunctionOperator} {
+		handlers[fn] = withLambdaContext(api.New(fn, mgr, api.Options{Logger: log, IdentityClaim: opts.IdentityClaim}).Handle)
 	}
+	local := http.NewServeMux()
+	local.Handle("/_local/events", events)
+	local.Handle("/", box)
 	gw, err := gateway.New(api.Routes, handlers, gateway.Options{
-		Secret:      opts.JWTSecret,
-		Logger:      log,
-		Fallback:    box,
-		CORSOrigins: opts.CORSOrigins,
+		Secret:        opts.JWTSecret,
+		Logger:        log,
+		Fallback:      local,
+		IdentityClaim: opts.IdentityClaim,
+		CORSOrigins:   opts.CORSOrigins,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build gateway: %w", err)
 	}
-	return &Stack{Handler: gw, Mail: box, Store: st, Executor: exec, Manager: mgr, stopSweeps: stopSweeps}, nil
+	return &Stack{Handler: gw, Mail: box, Events: events, Store: st, Executor: exec, Manager: mgr, stopSweeps: stopSweeps}, nil
 }
 
 // Close stops the reconciler and the running workflows.
