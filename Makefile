@@ -13,7 +13,7 @@ SHELL := bash
 ADDR ?= 127.0.0.1:3000
 SEED ?=
 NIC ?=
-FUNCTIONS := list request confirm resend await apply finish reconcile
+FUNCTIONS := list request confirm resend operator await apply finish reconcile bounce
 
 TOOLS := $(CURDIR)/.tools
 STATICCHECK_VERSION := v0.6.1
@@ -30,9 +30,20 @@ run:
 diagram:
 	go run ./infra/statemachine/diagram -readme README.md
 
+# A customer's token (NIC=, with CLAIM= when the stack reads another claim than sub) or an
+# operator's (OPERATOR=); the command refuses both at once.
 token:
-	@test -n "$(NIC)" || { echo 'usage: make token NIC=xx11111-ovh' >&2; exit 2; }
-	@go run ./infra/local/token -nic $(NIC)
+	@test -n "$(NIC)$(OPERATOR)" || { echo 'usage: make token NIC=xx11111-ovh [CLAIM=custom:nic] | make token OPERATOR=support-alice' >&2; exit 2; }
+	@go run ./infra/local/token $(if $(NIC),-nic '$(NIC)') $(if $(CLAIM),-claim '$(CLAIM)') $(if $(OPERATOR),-operator '$(OPERATOR)')
+
+# Bulk load of accounts and services from JSON Lines, through the store (infra/load):
+#   make load FILE=accounts.jsonl [DYNAMODB_ENDPOINT=http://127.0.0.1:8000] [CONTACTS_TABLE=name]
+#             [CREATE_TABLES=1 REQUESTS_TABLE=name]
+.PHONY: load
+load:
+	@test -n "$(FILE)" || { echo 'usage: make load FILE=accounts.jsonl [DYNAMODB_ENDPOINT=...] [CONTACTS_TABLE=...]' >&2; exit 2; }
+	@env CONTACTS_TABLE='$(CONTACTS_TABLE)' REQUESTS_TABLE='$(REQUESTS_TABLE)' DYNAMODB_ENDPOINT='$(DYNAMODB_ENDPOINT)' \
+		go run ./infra/load $(if $(CREATE_TABLES),-create-tables) '$(FILE)'
 
 build:
 	@for f in $(FUNCTIONS); do \
@@ -49,10 +60,12 @@ $(eval $(call sam_build,ListFunction,list))
 $(eval $(call sam_build,RequestFunction,request))
 $(eval $(call sam_build,ConfirmFunction,confirm))
 $(eval $(call sam_build,ResendFunction,resend))
+$(eval $(call sam_build,OperatorFunction,operator))
 $(eval $(call sam_build,AwaitFunction,await))
 $(eval $(call sam_build,ApplyFunction,apply))
 $(eval $(call sam_build,FinishFunction,finish))
 $(eval $(call sam_build,ReconcileFunction,reconcile))
+$(eval $(call sam_build,BounceFunction,bounce))
 
 # Each file in infra/make adds a tool the tests need: its install target to UNIT_DEPS, a
 # command that runs the tests with the tool started (and stops it after) to UNIT_WRAPPERS

@@ -1,4 +1,5 @@
-// Command await is the state machine's callback task for one party: it registers the task token and answers it at once when the party already decided.
+// Command await is the state machine's callback task for one party: it registers the task
+// token and answers it at once when the party already decided.
 package main
 
 import (
@@ -12,11 +13,11 @@ import (
 
 func main() {
 	log := config.Logger()
-	cfg, err := config.FromEnv()
+	s, err := config.Load("await")
 	if err != nil {
 		config.Exit(log, err)
 	}
-	steps, err := config.Manager(context.Background(), cfg, log)
+	steps, err := config.Manager(context.Background(), s, log)
 	if err != nil {
 		config.Exit(log, err)
 	}

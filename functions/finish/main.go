@@ -1,4 +1,5 @@
-// Command finish is the state machine's step that ends a refused, cancelled or expired request and tells everyone involved.
+// Command finish is the state machine's step that ends a refused, cancelled or expired
+// request and tells everyone involved.
 package main
 
 import (
@@ -12,11 +13,11 @@ import (
 
 func main() {
 	log := config.Logger()
-	cfg, err := config.FromEnv(config.MailFrom, config.PublicBaseURL)
+	s, err := config.Load("finish")
 	if err != nil {
 		config.Exit(log, err)
 	}
-	steps, err := config.Manager(context.Background(), cfg, log)
+	steps, err := config.Manager(context.Background(), s, log)
 	if err != nil {
 		config.Exit(log, err)
 	}

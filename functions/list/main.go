@@ -12,13 +12,13 @@ import (
 
 func main() {
 	log := config.Logger()
-	cfg, err := config.FromEnv()
+	s, err := config.Load(api.FunctionList)
 	if err != nil {
 		config.Exit(log, err)
 	}
-	contacts, err := config.Manager(context.Background(), cfg, log)
+	contacts, err := config.Manager(context.Background(), s, log)
 	if err != nil {
 		config.Exit(log, err)
 	}
-	lambda.Start(api.New(api.FunctionList, contacts, api.Options{Logger: log}).Handle)
+	lambda.Start(api.New(api.FunctionList, contacts, api.Options{Logger: log, IdentityClaim: s.IdentityClaim}).Handle)
 }

@@ -14,11 +14,11 @@ import (
 
 func main() {
 	log := config.Logger()
-	cfg, err := config.FromEnv(config.StateMachineARN, config.MailFrom, config.PublicBaseURL)
+	s, err := config.Load("reconcile")
 	if err != nil {
 		config.Exit(log, err)
 	}
-	steps, err := config.Manager(context.Background(), cfg, log)
+	steps, err := config.Manager(context.Background(), s, log)
 	if err != nil {
 		config.Exit(log, err)
 	}

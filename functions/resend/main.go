@@ -12,13 +12,13 @@ import (
 
 func main() {
 	log := config.Logger()
-	cfg, err := config.FromEnv(config.MailFrom, config.PublicBaseURL)
+	s, err := config.Load(api.FunctionResend)
 	if err != nil {
 		config.Exit(log, err)
 	}
-	contacts, err := config.Manager(context.Background(), cfg, log)
+	contacts, err := config.Manager(context.Background(), s, log)
 	if err != nil {
 		config.Exit(log, err)
 	}
-	lambda.Start(api.New(api.FunctionResend, contacts, api.Options{Logger: log}).Handle)
+	lambda.Start(api.New(api.FunctionResend, contacts, api.Options{Logger: log, IdentityClaim: s.IdentityClaim}).Handle)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/infra/samtemplate"
 	"github.com/servicecontacts/servicecontacts/shared/api"
+	"github.com/servicecontacts/servicecontacts/shared/bounce"
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
@@ -52,7 +53,20 @@ var want = map[string]int{
 	"resend-contact-change.json":   http.StatusAccepted,
 	"confirmation-page.json":       http.StatusOK,
 	"confirmation-decision.json":   http.StatusOK,
+
+	"operator-put-account.json":           http.StatusOK,
+	"operator-patch-account.json":         http.StatusOK,
+	"operator-put-service.json":           http.StatusOK,
+	"operator-delete-service.json":        http.StatusNoContent,
+	"operator-find-contact-changes.json":  http.StatusOK,
+	"operator-get-contact-change.json":    http.StatusOK,
+	"operator-cancel-contact-change.json": http.StatusOK,
+	"operator-resend-contact-change.json": http.StatusAccepted,
 }
+
+// sesEvents are the EventBridge events SES publishes, for the bounce function; they name
+// the request the test opens (sampleID) and its new tech contact.
+var sesEvents = []string{"ses-email-bounced.json"}
 
 type event struct {
 	file  string
@@ -68,7 +82,7 @@ func loadEvents(t *testing.T) []event {
 	}
 	var out []event
 	for _, f := range files {
-		if f == "env.json" {
+		if f == "env.json" || slices.Contains(sesEvents, f) {
 			continue
 		}
 		raw, err := os.ReadFile(f)
@@ -111,8 +125,8 @@ func routeOf(key string) (api.Route, bool) {
 
 // The event files cover every route of api.Routes exactly once, and each is a consistent
 // payload format 2.0 event: its route key, method and path agree, its path parameters fill
-// the route's path, protected routes carry a seeded NIC in the JWT's sub claim and public
-// ones no authorizer at all.
+// the route's path, customer routes carry a seeded NIC in the JWT's sub claim, operator
+// routes an IAM principal and no JWT, and public ones no authorizer at all.
 func TestEventsCoverEveryRouteOnce(t *testing.T) {
 	nics := map[string]bool{}
 	for _, a := range seed(t).Accounts {
@@ -139,15 +153,21 @@ func TestEventsCoverEveryRouteOnce(t *testing.T) {
 		if path != ev.RawPath || path != ev.RequestContext.HTTP.Path {
 			t.Errorf("%s: rawPath %q and http.path %q, want %q from the path parameters", e.file, ev.RawPath, ev.RequestContext.HTTP.Path, path)
 		}
-		sub := ""
-		if a := ev.RequestContext.Authorizer; a != nil && a.JWT != nil {
-			sub = a.JWT.Claims["sub"]
+		sub, principal := "", ""
+		a := ev.RequestContext.Authorizer
+		if a != nil && a.JWT != nil {
+			sub = a.JWT.Claims[api.DefaultIdentityClaim]
+		}
+		if a != nil && a.IAM != nil {
+			principal = a.IAM.UserARN
 		}
 		switch {
-		case r.Public && ev.RequestContext.Authorizer != nil:
+		case r.Public && a != nil:
 			t.Errorf("%s: the public route %s has an authorizer context", e.file, r.Key())
-		case !r.Public && !nics[sub]:
-			t.Errorf("%s: claims.sub %q is not a NIC of the seed", e.file, sub)
+		case r.Operator && (a == nil || a.JWT != nil || !iamUser.MatchString(principal)):
+			t.Errorf("%s: the operator route %s has authorizer %+v, want an IAM user and no JWT", e.file, r.Key(), a)
+		case !r.Public && !r.Operator && (!nics[sub] || principal != ""):
+			t.Errorf("%s: claims.sub %q is not a NIC of the seed (IAM principal %q)", e.file, sub, principal)
 		}
 		if _, ok := want[e.file]; !ok {
 			t.Errorf("%s: no expected status in this test", e.file)
@@ -201,6 +221,8 @@ func TestEventsThroughTheHandlers(t *testing.T) {
 		})
 	}
 }
+
+var iamUser = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:user/[A-Za-z0-9+=,.@_-]+$`)
 
 var tokenInMail = regexp.MustCompile(`token=([A-Za-z0-9_-]{43})`)
 
@@ -256,6 +278,53 @@ func replace(t *testing.T, ev events.APIGatewayV2HTTPRequest, r *strings.Replace
 		out.Body = base64.StdEncoding.EncodeToString([]byte(body))
 	}
 	return out
+}
+
+// SES's bounce of the new tech contact's token email, through the bounce function's handler,
+// marks her account and says so in the request's history.
+func TestSESEventsThroughTheBounceHandler(t *testing.T) {
+	for _, f := range sesEvents {
+		t.Run(strings.TrimSuffix(f, ".json"), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e events.EventBridgeEvent
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&e); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if e.Source != bounce.Source || !slices.Contains([]string{"Email Bounced", "Email Complaint Received"}, e.DetailType) {
+				t.Fatalf("%s: source %q, detail-type %q: not an event the bounce rule takes", f, e.Source, e.DetailType)
+			}
+			ctx := context.Background()
+			s, err := stack.New(ctx, stack.Options{
+				Seed: seed(t), JWTSecret: []byte("unused"), PublicBaseURL: "https://contacts.example.com",
+				Logger: slog.New(slog.DiscardHandler),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			id, _ := openRequest(t, s)
+			replayed := strings.ReplaceAll(string(raw), sampleID, id)
+			before, err := s.Manager.ChangeByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bounce.New(s.Manager, slog.New(slog.DiscardHandler)).Handle(ctx, json.RawMessage(replayed)); err != nil {
+				t.Fatal(err)
+			}
+			after, err := s.Manager.ChangeByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after.History) <= len(before.History) {
+				t.Errorf("the request's history did not grow: %d entries before, %d after", len(before.History), len(after.History))
+			}
+		})
+	}
 }
 
 // env.json names every function of the template and sets exactly the variables the template

@@ -17,7 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/shared/config"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -42,15 +44,16 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	if err != nil {
 		return err
 	}
-	secret := os.Getenv("LOCAL_JWT_SECRET")
-	if secret == "" {
-		secret = "local-dev-secret"
-	}
+	// Locally any positive expiry goes, 30s included, to watch a request expire.
 	var expiry time.Duration
-	if s := os.Getenv("REQUEST_EXPIRY"); s != "" {
-		if expiry, err = time.ParseDuration(s); err != nil || expiry <= 0 {
-			return fmt.Errorf("REQUEST_EXPIRY=%q is not a positive duration like 336h or 30s", s)
+	if s := os.Getenv(config.RequestExpiry); s != "" {
+		if expiry, err = config.ParseExpiry(s); err != nil {
+			return err
 		}
+	}
+	origins, err := gateway.ParseCORSOrigins(os.Getenv("CORS_ORIGINS"))
+	if err != nil {
+		return fmt.Errorf("CORS_ORIGINS: %w", err)
 	}
 	if baseURL == "" {
 		baseURL = "http://" + addr
@@ -59,7 +62,8 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := stack.New(ctx, stack.Options{
-		Seed: seed, JWTSecret: []byte(secret), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
+		Seed: seed, JWTSecret: gateway.SecretFromEnv(os.Getenv), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
+		IdentityClaim: os.Getenv(config.IdentityClaim), CORSOrigins: origins,
 	})
 	if err != nil {
 		return err
@@ -69,7 +73,7 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	srv := &http.Server{Addr: addr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("local stack listening", "url", baseURL, "mail", baseURL+"/_local/mail/ui",
+	log.Info("local stack listening", "url", baseURL, "mail", baseURL+"/_local/mail/ui", "events", baseURL+"/_local/events",
 		"accounts", len(seed.Accounts), "services", len(seed.Services))
 	select {
 	case err := <-errc:

@@ -5,9 +5,6 @@ package samtemplate_test
 
 import (
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,7 +19,6 @@ import (
 
 	"github.com/servicecontacts/servicecontacts/infra/samtemplate"
 	"github.com/servicecontacts/servicecontacts/shared/api"
-	"github.com/servicecontacts/servicecontacts/shared/config"
 )
 
 const root = "../.."
@@ -33,11 +29,12 @@ type route struct {
 	Method   string
 	Path     string
 	Public   bool
+	Operator bool
 	Function string
 }
 
 func (r route) String() string {
-	return fmt.Sprintf("%s %s public=%v function=%s", r.Method, r.Path, r.Public, r.Function)
+	return fmt.Sprintf("%s %s public=%v operator=%v function=%s", r.Method, r.Path, r.Public, r.Operator, r.Function)
 }
 
 func sorted(rs []route) []string {
@@ -65,13 +62,14 @@ func routeDiff(want, got []route) string {
 func codeRoutes() []route {
 	var rs []route
 	for _, r := range api.Routes {
-		rs = append(rs, route{Method: r.Method, Path: r.Path, Public: r.Public, Function: r.Function})
+		rs = append(rs, route{Method: r.Method, Path: r.Path, Public: r.Public, Operator: r.Operator, Function: r.Function})
 	}
 	return rs
 }
 
 // templateRoutes are the HttpApi events of the template's functions. A route is public when
-// its event turns the authorizer off; folders maps a function's logical id to its folder.
+// its event turns the authorizer off, an operator route when it chooses IAM; folders maps a
+// function's logical id to its folder.
 func templateRoutes(t *samtemplate.Template, folders map[string]string) ([]route, error) {
 	var rs []route
 	for _, id := range t.OfType("AWS::Serverless::Function") {
@@ -92,18 +90,36 @@ func templateRoutes(t *samtemplate.Template, folders map[string]string) ([]route
 			if fn == "" {
 				fn = "?" + id
 			}
-			rs = append(rs, route{Method: strings.ToUpper(method), Path: path, Public: auth["Authorizer"] == "NONE", Function: fn})
+			rs = append(rs, route{
+				Method: strings.ToUpper(method), Path: path, Function: fn,
+				Public: auth["Authorizer"] == "NONE", Operator: auth["Authorizer"] == "AWS_IAM",
+			})
 		}
 	}
 	return rs, nil
 }
 
 // openAPIRoutes are the operations of an OpenAPI document; an operation is public when its
-// security is an empty list.
+// security is an empty list, an operator's when every scheme it accepts is SigV4.
 func openAPIRoutes(doc map[string]any) ([]route, error) {
 	paths, ok := doc["paths"].(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("no paths")
+	}
+	components, _ := doc["components"].(map[string]any)
+	schemes, _ := components["securitySchemes"].(map[string]any)
+	sigv4 := func(requirements any) bool {
+		list, _ := requirements.([]any)
+		for _, req := range list {
+			names, _ := req.(map[string]any)
+			for name := range names {
+				scheme, _ := schemes[name].(map[string]any)
+				if scheme["x-amazon-apigateway-authtype"] != "awsSigv4" {
+					return false
+				}
+			}
+		}
+		return len(list) > 0
 	}
 	var rs []route
 	for path, raw := range paths {
@@ -117,7 +133,7 @@ func openAPIRoutes(doc map[string]any) ([]route, error) {
 			o, _ := op.(map[string]any)
 			sec, has := o["security"]
 			public := has && cmp.Equal(sec, []any{})
-			rs = append(rs, route{Method: strings.ToUpper(method), Path: path, Public: public})
+			rs = append(rs, route{Method: strings.ToUpper(method), Path: path, Public: public, Operator: has && sigv4(sec)})
 		}
 	}
 	return rs, nil
@@ -185,65 +201,6 @@ func functionProblems(t *samtemplate.Template, folders []string, targets map[str
 	}
 	sort.Strings(problems)
 	return problems
-}
-
-// configVariables are the environment variables package config reads, by constant name.
-var configVariables = map[string]string{
-	"ContactsTable":        config.ContactsTable,
-	"RequestsTable":        config.RequestsTable,
-	"StateMachineARN":      config.StateMachineARN,
-	"MailFrom":             config.MailFrom,
-	"MailConfigurationSet": config.MailConfigurationSet,
-	"PublicBaseURL":        config.PublicBaseURL,
-	"RequestExpiry":        config.RequestExpiry,
-}
-
-// requiredVariables reads a function's main.go for the variables it passes to
-// config.FromEnv, plus the table names FromEnv always requires.
-func requiredVariables(mainGo string) ([]string, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), mainGo, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	req := []string{config.ContactsTable, config.RequestsTable}
-	found := false
-	var bad error
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || !isSelector(call.Fun, "config", "FromEnv") {
-			return true
-		}
-		found = true
-		for _, a := range call.Args {
-			sel, ok := a.(*ast.SelectorExpr)
-			name := ""
-			if ok {
-				name = configVariables[sel.Sel.Name]
-			}
-			if name == "" {
-				bad = fmt.Errorf("%s: config.FromEnv argument %T is not a known config constant", mainGo, a)
-				continue
-			}
-			req = append(req, name)
-		}
-		return true
-	})
-	if bad != nil {
-		return nil, bad
-	}
-	if !found {
-		return nil, fmt.Errorf("%s: no call of config.FromEnv", mainGo)
-	}
-	return req, nil
-}
-
-func isSelector(e ast.Expr, pkg, name string) bool {
-	sel, ok := e.(*ast.SelectorExpr)
-	if !ok {
-		return false
-	}
-	id, ok := sel.X.(*ast.Ident)
-	return ok && id.Name == pkg && sel.Sel.Name == name
 }
 
 // tableShape is a table's definition in CloudFormation's terms, attribute definitions and

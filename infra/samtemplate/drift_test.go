@@ -106,6 +106,7 @@ func TestComparisonsCatchDrift(t *testing.T) {
 
 	routeDrifts := map[string][2]string{
 		"public route behind the authorizer": {"            Auth:\n              Authorizer: NONE\n", ""},
+		"operator route behind the JWT":      {"            Auth:\n              Authorizer: AWS_IAM\n", ""},
 		"renamed path":                       {"Path: /me/contact-changes/{id}/resend", "Path: /me/contact-changes/{id}/resend-now"},
 		"other method":                       {"Method: GET\n            Path: /me/services", "Method: POST\n            Path: /me/services"},
 	}
@@ -132,8 +133,9 @@ func TestComparisonsCatchDrift(t *testing.T) {
 
 	openapi := read(t, "api/openapi.yaml")
 	for name, d := range map[string][2]string{
-		"public operation needs a JWT": {"      security: []\n", ""},
-		"renamed path":                 {"  /me/contact-changes/{id}/cancel:", "  /me/contact-changes/{id}/withdraw:"},
+		"public operation needs a JWT":   {"      security: []\n", ""},
+		"operator operation takes a JWT": {"      security:\n        - sigv4: []\n", "      security:\n        - bearerAuth: []\n"},
+		"renamed path":                   {"  /me/contact-changes/{id}/cancel:", "  /me/contact-changes/{id}/withdraw:"},
 	} {
 		t.Run("openapi/"+name, func(t *testing.T) {
 			if routeDiff(withoutFunction(codeRoutes()), openAPI(t, mutate(t, openapi, d[0], d[1]))) == "" {
@@ -195,4 +197,78 @@ func TestComparisonsCatchDrift(t *testing.T) {
 			t.Error("no problem with a function the Makefile does not build")
 		}
 	})
+
+	// Each deployment rule fails on a template that breaks it.
+	deployDrifts := map[string]struct {
+		old, new string
+		check    func(*samtemplate.Template) []string
+	}{
+		"env/variable missing": {"          IDENTITY_CLAIM: !Ref IdentityClaim\n      Policies:", "      Policies:",
+			func(t *samtemplate.Template) []string { return environmentProblems(t, targets) }},
+		"env/variable extra": {"        LogGroup: !Ref ListFunctionLogGroup\n      Environment:\n        Variables:\n", "        LogGroup: !Ref ListFunctionLogGroup\n      Environment:\n        Variables:\n          MAIL_FROM: !Ref MailFrom\n",
+			func(t *samtemplate.Template) []string { return environmentProblems(t, targets) }},
+		"env/wrong value": {"EVENT_BUS_NAME: !Ref EventBus", "EVENT_BUS_NAME: servicecontacts",
+			func(t *samtemplate.Template) []string { return environmentProblems(t, targets) }},
+		"env/step references the state machine": {"    Properties:\n      Description: Applies a change", "    Properties:\n      Tags: {machine: !Ref ContactChangeStateMachine}\n      Description: Applies a change",
+			func(t *samtemplate.Template) []string { return environmentProblems(t, targets) }},
+		"iam/scan": {"                - dynamodb:GetItem\n", "                - dynamodb:GetItem\n                - dynamodb:Scan\n",
+			func(t *samtemplate.Template) []string { return scanProblems(t, targets) }},
+		"iam/crud policy template": {"      Policies:\n        - Statement:\n", "      Policies:\n        - DynamoDBCrudPolicy:\n            TableName: !Ref ContactsTable\n        - Statement:\n",
+			func(t *samtemplate.Template) []string { return scanProblems(t, targets) }},
+		"iam/delete outside the operator": {"                - dynamodb:UpdateItem\n", "                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem\n",
+			func(t *samtemplate.Template) []string { return scanProblems(t, targets) }},
+		"iam/unused action": {"                - dynamodb:GetItem\n", "                - dynamodb:GetItem\n                - dynamodb:BatchWriteItem\n",
+			func(t *samtemplate.Template) []string { return permissionProblems(t, targets) }},
+		"iam/missing action": {"                - dynamodb:ConditionCheckItem\n", "",
+			func(t *samtemplate.Template) []string { return permissionProblems(t, targets) }},
+		"iam/send from any address": {"              Condition:\n                StringEquals:\n                  ses:FromAddress: !Ref MailFrom\n", "",
+			func(t *samtemplate.Template) []string { return permissionProblems(t, targets) }},
+		"iam/publish on any bus": {"Resource: !GetAtt EventBus.Arn", "Resource: \"*\"",
+			func(t *samtemplate.Template) []string { return permissionProblems(t, targets) }},
+		"iam/callback role missing": {"        - !Ref AwaitFunctionRole\n", "",
+			func(t *samtemplate.Template) []string { return callbackProblems(t, targets) }},
+		"arn/fixed partition": {"arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:", "arn:aws:states:${AWS::Region}:${AWS::AccountId}:execution:",
+			partitionProblems},
+		"arn/no partition substitution":   {"        Partition: !Ref AWS::Partition\n", "", partitionProblems},
+		"alarms/throttles missing":        {"      MetricName: Throttles\n", "      MetricName: Invocations\n", alarmProblems},
+		"alarms/aborted missing":          {"      MetricName: ExecutionsAborted\n", "      MetricName: ExecutionsSucceeded\n", alarmProblems},
+		"alarms/5xx missing":              {"      MetricName: 5xx\n", "      MetricName: 4xx\n", alarmProblems},
+		"api/no IAM authorizer":           {"        EnableIamAuthorizer: true\n", "", apiProblems},
+		"api/cors always on":              {"      CorsConfiguration: !If\n        - HasCorsOrigins\n", "      CorsConfiguration: !If\n        - HasAlarmTopic\n", apiProblems},
+		"api/no scope condition":          {"              - !If [HasJwtScope, !Ref JwtScope, !Ref AWS::NoValue]\n", "              - !Ref JwtScope\n", apiProblems},
+		"api/log group name":              {"/aws/vendedlogs/apigateway/", "/aws/apigateway/", apiProblems},
+		"params/fixed state machine name": {"      Type: STANDARD\n", "      Type: STANDARD\n      Name: !Sub ${AWS::StackName}-contact-change\n", parameterProblems},
+		"params/identity claim default":   {"    Default: sub\n", "    Default: nic\n", parameterProblems},
+		"expiry/admits a year and a day":  {"|8760)h$", "|8760|8784)h$", expiryProblems},
+		"expiry/refuses a year":           {"|87[0-5][0-9]|8760)h$", "|87[0-5][0-9])h$", expiryProblems},
+		"expiry/admits minutes":           {"|8760)h$", "|8760)h$|^30m$", expiryProblems},
+		"events/no bounce rule": {"              detail-type: [Email Bounced, Email Complaint Received]\n", "              detail-type: [Email Delivered]\n",
+			func(t *samtemplate.Template) []string { return eventProblems(t, targets) }},
+		"events/destination types": {"MatchingEventTypes: [bounce, complaint]", "MatchingEventTypes: [bounce]",
+			func(t *samtemplate.Template) []string { return eventProblems(t, targets) }},
+	}
+	samconfig := read(t, "samconfig.toml")
+	for name, d := range map[string][2]string{
+		"unknown parameter":   {`  "IdentityClaim=sub",`, `  "IdentityClaims=sub",`},
+		"value off pattern":   {`  "RequestExpiry=336h",`, `  "RequestExpiry=14d",`},
+		"required parameter":  {`  "MailFrom=no-reply@example.com",`, ``},
+		"origin with a space": {`  "CorsOrigins=https://console.example.com",`, `  "CorsOrigins=https://console.example.com, https://x.example.com",`},
+	} {
+		t.Run("samconfig/"+name, func(t *testing.T) {
+			if len(samconfigProblems(parse(t, template), mutate(t, samconfig, d[0], d[1]))) == 0 {
+				t.Error("no problem after the drift")
+			}
+		})
+	}
+
+	for name, d := range deployDrifts {
+		t.Run(name, func(t *testing.T) {
+			if problems := d.check(parse(t, template)); len(problems) > 0 {
+				t.Fatalf("problems before the drift: %v", problems)
+			}
+			if len(d.check(parse(t, mutate(t, template, d.old, d.new)))) == 0 {
+				t.Error("no problem after the drift")
+			}
+		})
+	}
 }

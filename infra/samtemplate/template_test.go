@@ -3,7 +3,6 @@ package samtemplate_test
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -71,30 +70,10 @@ func TestOpenAPIRoutesAreTheCodesRoutes(t *testing.T) {
 	}
 }
 
-// Every route but the emailed link's goes through the JWT authorizer, whose issuer and
-// audience are parameters and which reads the Authorization header.
-func TestJWTAuthorizerIsTheDefault(t *testing.T) {
-	tpl := parse(t, read(t, "template.yaml"))
-	if ids := tpl.OfType("AWS::Serverless::HttpApi"); !cmp.Equal(ids, []string{"Api"}) {
-		t.Fatalf("HttpApi resources %v, want [Api]", ids)
-	}
-	auth, _ := tpl.Resources["Api"].Properties["Auth"].(map[string]any)
-	name, _ := auth["DefaultAuthorizer"].(string)
-	authorizers, _ := auth["Authorizers"].(map[string]any)
-	want := map[string]any{
-		"IdentitySource": "$request.header.Authorization",
-		"JwtConfiguration": map[string]any{
-			"issuer":   map[string]any{"Ref": "JwtIssuer"},
-			"audience": []any{map[string]any{"Ref": "JwtAudience"}},
-		},
-	}
-	if d := cmp.Diff(want, authorizers[name]); name == "" || d != "" {
-		t.Errorf("default authorizer %q (-want +got):\n%s", name, d)
-	}
-	for _, p := range []string{"JwtIssuer", "JwtAudience", "PublicBaseUrl"} {
-		if _, ok := tpl.Doc["Parameters"].(map[string]any)[p]; !ok {
-			t.Errorf("parameter %s missing", p)
-		}
+// The API's authorizers, CORS and access log are the deployment's parameters.
+func TestAPI(t *testing.T) {
+	for _, p := range apiProblems(parse(t, read(t, "template.yaml"))) {
+		t.Error(p)
 	}
 }
 
@@ -114,98 +93,87 @@ func TestTemplateFunctionsAreTheFunctionsFolders(t *testing.T) {
 	}
 }
 
-// Each function gets the variables its main requires, the table variables name the template's
-// tables, and no function references the state machine (which references them).
-func TestFunctionEnvironments(t *testing.T) {
-	tpl := parse(t, read(t, "template.yaml"))
-	targets := makefileTargets(read(t, "Makefile"))
-	machineArn := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:" + stateMachineName(t, tpl)}
-	for _, id := range tpl.OfType("AWS::Serverless::Function") {
-		env, _ := tpl.FunctionProperty(id, "Environment").(map[string]any)
-		vars, _ := env["Variables"].(map[string]any)
-		required, err := requiredVariables(filepath.Join(root, "functions", targets[id], "main.go"))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		for _, v := range required {
-			if _, ok := vars[v]; !ok {
-				t.Errorf("%s: %s is required by functions/%s but not set", id, v, targets[id])
-			}
-		}
-		for v := range vars {
-			if !slices.Contains(knownVariables(), v) && !slices.Contains(localEndpoints, v) {
-				t.Errorf("%s: %s is not a variable package config reads", id, v)
-			}
-		}
-		if _, ok := vars[config.MailFrom]; ok {
-			if _, ok := vars[config.MailConfigurationSet]; !ok {
-				t.Errorf("%s: sends mail without %s (its SES permission names the configuration set)", id, config.MailConfigurationSet)
-			}
-		}
-		for v, table := range map[string]string{config.ContactsTable: "ContactsTable", config.RequestsTable: "RequestsTable"} {
-			if !cmp.Equal(vars[v], map[string]any{"Ref": table}) {
-				t.Errorf("%s: %s is %v, want !Ref %s", id, v, vars[v], table)
-			}
-		}
-		for _, v := range localEndpoints {
-			if vars[v] != "" {
-				t.Errorf("%s: %s is %v, want empty on AWS", id, v, vars[v])
-			}
-		}
-		if v, ok := vars[config.StateMachineARN]; ok && !cmp.Equal(v, machineArn) {
-			t.Errorf("%s: %s is %v, want %v", id, config.StateMachineARN, v, machineArn)
-		}
-		if refs := references(tpl.Resources[id].Properties, "ContactChangeStateMachine"); refs > 0 {
-			t.Errorf("%s references the state machine resource (a circular dependency)", id)
-		}
-	}
-}
-
-// localEndpoints are declared empty so that `sam local` may point them at emulators.
-var localEndpoints = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SFN"}
-
-func knownVariables() []string {
-	var out []string
-	for _, v := range configVariables {
-		out = append(out, v)
-	}
-	return out
-}
-
-func stateMachineName(t *testing.T, tpl *samtemplate.Template) string {
+func folders(t *testing.T) map[string]string {
 	t.Helper()
-	name, _ := tpl.Resources["ContactChangeStateMachine"].Properties["Name"].(map[string]any)
-	s, _ := name["Fn::Sub"].(string)
-	if s == "" {
-		t.Fatalf("the state machine's Name is %v, want a !Sub string", name)
-	}
-	return s
+	return makefileTargets(read(t, "Makefile"))
 }
 
-// references counts the Refs and GetAtts of a resource in v.
-func references(v any, id string) int {
-	n := 0
-	switch v := v.(type) {
-	case map[string]any:
-		if v["Ref"] == id {
-			n++
-		}
-		if ga, ok := v["Fn::GetAtt"].([]any); ok && len(ga) > 0 && ga[0] == id {
-			n++
-		}
-		if s, ok := v["Fn::Sub"].(string); ok && strings.Contains(s, "${"+id) {
-			n++
-		}
-		for _, x := range v {
-			n += references(x, id)
-		}
-	case []any:
-		for _, x := range v {
-			n += references(x, id)
+// Each function gets exactly the variables config.Required names for it, set from the
+// stack's parameters and resources; the steps of the state machine do not reference it.
+func TestFunctionEnvironments(t *testing.T) {
+	for _, p := range environmentProblems(parse(t, read(t, "template.yaml")), folders(t)) {
+		t.Error(p)
+	}
+}
+
+// Each function may do what its code does and nothing more.
+func TestFunctionPermissions(t *testing.T) {
+	tpl := parse(t, read(t, "template.yaml"))
+	for _, p := range permissionProblems(tpl, folders(t)) {
+		t.Error(p)
+	}
+	for _, p := range callbackProblems(tpl, folders(t)) {
+		t.Error(p)
+	}
+	for _, p := range scanProblems(tpl, folders(t)) {
+		t.Error(p)
+	}
+	for folder := range dynamoDBAccess {
+		if _, ok := config.Required[folder]; !ok {
+			t.Errorf("dynamoDBAccess names %q, which is no function of config.Required", folder)
 		}
 	}
-	return n
+}
+
+// Every ARN is built with the stack's partition.
+func TestARNsArePartitionAware(t *testing.T) {
+	for _, p := range partitionProblems(parse(t, read(t, "template.yaml"))) {
+		t.Error(p)
+	}
+}
+
+// Each function's errors and throttles, the API's 5xx and the executions that fail, time out
+// or are aborted raise an alarm.
+func TestAlarms(t *testing.T) {
+	for _, p := range alarmProblems(parse(t, read(t, "template.yaml"))) {
+		t.Error(p)
+	}
+}
+
+func TestParameters(t *testing.T) {
+	for _, p := range parameterProblems(parse(t, read(t, "template.yaml"))) {
+		t.Error(p)
+	}
+}
+
+// The RequestExpiry parameter admits what config accepts on a deployed function: whole hours
+// from config.MinExpiry to config.MaxExpiry.
+func TestRequestExpiryBoundsAgreeWithConfig(t *testing.T) {
+	tpl := parse(t, read(t, "template.yaml"))
+	for _, p := range expiryProblems(tpl) {
+		t.Error(p)
+	}
+	re, err := expiryPattern(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def, _ := parameter(tpl, "RequestExpiry")["Default"].(string); !re.MatchString(def) {
+		t.Errorf("RequestExpiry's default %q is not admitted by its own pattern", def)
+	}
+}
+
+// samconfig.toml's environments set the template's parameters to values it admits.
+func TestSamconfigParameters(t *testing.T) {
+	for _, p := range samconfigProblems(parse(t, read(t, "template.yaml")), read(t, "samconfig.toml")) {
+		t.Error(p)
+	}
+}
+
+// The stack's bus, and SES's bounces and complaints reaching the bounce function.
+func TestEvents(t *testing.T) {
+	for _, p := range eventProblems(parse(t, read(t, "template.yaml")), folders(t)) {
+		t.Error(p)
+	}
 }
 
 // The tables are store.ContactsTable and store.RequestsTable; the requests expire on
@@ -255,11 +223,16 @@ func TestStateMachine(t *testing.T) {
 	checks := map[string]any{
 		"DefinitionUri": "infra/statemachine/contact-change.asl.json",
 		"DefinitionSubstitutions": map[string]any{
+			"Partition":         map[string]any{"Ref": "AWS::Partition"},
 			"AwaitFunctionArn":  map[string]any{"Fn::GetAtt": []any{"AwaitFunction", "Arn"}},
 			"ApplyFunctionArn":  map[string]any{"Fn::GetAtt": []any{"ApplyFunction", "Arn"}},
 			"FinishFunctionArn": map[string]any{"Fn::GetAtt": []any{"FinishFunction", "Arn"}},
 		},
 		"Tracing": map[string]any{"Enabled": true},
+	}
+	// Every ARN of the definition takes the partition it is deployed in (aws-cn, aws-us-gov).
+	if def := read(t, "infra/statemachine/contact-change.asl.json"); strings.Contains(def, "arn:aws:") {
+		t.Error("the state machine definition names the aws partition; write arn:${Partition}:")
 	}
 	for prop, want := range checks {
 		if d := cmp.Diff(want, p[prop]); d != "" {

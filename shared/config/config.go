@@ -1,23 +1,29 @@
 // Package config reads a function's settings from its environment, once at start-up, and
-// builds the AWS clients and the domain they feed. A missing setting stops the function at
-// start-up, never inside a request.
+// builds the AWS clients and the domain they feed. Which variables each function needs is
+// one table, Required, that the mains read through Load and the template's tests hold
+// template.yaml to. A missing or malformed setting stops the function at start-up, never
+// inside a request.
 package config
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/eventbus"
 	"github.com/servicecontacts/servicecontacts/shared/mail"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 	"github.com/servicecontacts/servicecontacts/shared/workflow"
@@ -32,47 +38,134 @@ const (
 	MailConfigurationSet = "MAIL_CONFIGURATION_SET"
 	PublicBaseURL        = "PUBLIC_BASE_URL"
 	RequestExpiry        = "REQUEST_EXPIRY"
+	EventBusName         = "EVENT_BUS_NAME"
+	IdentityClaim        = "IDENTITY_CLAIM"
 )
 
-// Config is a function's settings.
-type Config struct {
+// Variables lists every variable of this package, in the order of the constants.
+var Variables = []string{
+	ContactsTable, RequestsTable, StateMachineARN, MailFrom, MailConfigurationSet,
+	PublicBaseURL, RequestExpiry, EventBusName, IdentityClaim,
+}
+
+// Groups of variables that go together.
+var (
+	tables = []string{ContactsTable, RequestsTable}
+	// mailing: the sender, the SES configuration set that publishes bounces, and the base
+	// of the emailed links.
+	mailing = []string{MailFrom, MailConfigurationSet, PublicBaseURL}
+)
+
+func with(groups ...[]string) []string { return slices.Concat(groups...) }
+
+// Required names, for each function (its folder under functions/), every variable it reads;
+// it starts only when all are set. A function that changes requests or services publishes
+// their events (EVENT_BUS_NAME); the customers' API functions read the caller's NIC from a
+// JWT claim (IDENTITY_CLAIM); those that email need mailing; those that start or describe
+// executions need the state machine's ARN.
+var Required = map[string][]string{
+	"list":      with(tables, []string{IdentityClaim}),
+	"request":   with(tables, mailing, []string{StateMachineARN, RequestExpiry, EventBusName, IdentityClaim}),
+	"confirm":   with(tables, mailing, []string{EventBusName, IdentityClaim}),
+	"resend":    with(tables, mailing, []string{EventBusName, IdentityClaim}),
+	"operator":  with(tables, mailing, []string{EventBusName}),
+	"await":     with(tables),
+	"apply":     with(tables, mailing, []string{EventBusName}),
+	"finish":    with(tables, mailing, []string{EventBusName}),
+	"reconcile": with(tables, mailing, []string{StateMachineARN, EventBusName}),
+	"bounce":    with(tables, []string{EventBusName}),
+}
+
+// The bounds of REQUEST_EXPIRY on a deployed function; the template's RequestExpiry
+// parameter allows the same range.
+const (
+	MinExpiry = time.Hour
+	MaxExpiry = 8760 * time.Hour // 365 days
+)
+
+// Settings are one function's settings. Only the fields of the variables Required names for
+// the function are set.
+type Settings struct {
+	Function             string
 	Tables               store.Tables
 	StateMachineARN      string
 	MailFrom             string
 	MailConfigurationSet string
-	PublicBaseURL        string
+	PublicBaseURL        string // without a trailing slash
 	Expiry               time.Duration
+	EventBusName         string
+	IdentityClaim        string
 }
 
-// FromEnv reads the settings. The table names are always required; required names the other
-// variables this function cannot work without.
-func FromEnv(required ...string) (Config, error) {
-	cfg := Config{
-		Tables:               store.Tables{Contacts: os.Getenv(ContactsTable), Requests: os.Getenv(RequestsTable)},
-		StateMachineARN:      os.Getenv(StateMachineARN),
-		MailFrom:             os.Getenv(MailFrom),
-		MailConfigurationSet: os.Getenv(MailConfigurationSet),
-		PublicBaseURL:        strings.TrimRight(os.Getenv(PublicBaseURL), "/"),
-		Expiry:               contact.DefaultExpiry,
+// Load reads function's settings from the process environment.
+func Load(function string) (Settings, error) {
+	return Read(function, os.Getenv)
+}
+
+// Read reads function's settings through getenv. The error names every variable that is
+// missing, and every one that is malformed.
+func Read(function string, getenv func(string) string) (Settings, error) {
+	required, ok := Required[function]
+	if !ok {
+		return Settings{}, fmt.Errorf("no settings for function %q", function)
 	}
-	var missing []string
-	for _, name := range append([]string{ContactsTable, RequestsTable}, required...) {
-		if os.Getenv(name) == "" {
+	var missing, bad []string
+	value := map[string]string{}
+	for _, name := range required {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
 			missing = append(missing, name)
 		}
+		value[name] = v
 	}
-	if len(missing) > 0 {
-		return Config{}, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
+	s := Settings{
+		Function:             function,
+		Tables:               store.Tables{Contacts: value[ContactsTable], Requests: value[RequestsTable]},
+		StateMachineARN:      value[StateMachineARN],
+		MailFrom:             value[MailFrom],
+		MailConfigurationSet: value[MailConfigurationSet],
+		PublicBaseURL:        strings.TrimRight(value[PublicBaseURL], "/"),
+		EventBusName:         value[EventBusName],
+		IdentityClaim:        value[IdentityClaim],
 	}
-	if s := os.Getenv(RequestExpiry); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("%s=%q is not a positive duration like 336h", RequestExpiry, s)
+	if v := value[RequestExpiry]; v != "" {
+		d, err := ParseExpiry(v)
+		if err == nil && (d < MinExpiry || d > MaxExpiry) {
+			err = fmt.Errorf("%s=%q is not between %s and %s", RequestExpiry, v, formatHours(MinExpiry), formatHours(MaxExpiry))
 		}
-		cfg.Expiry = d
+		if err != nil {
+			bad = append(bad, err.Error())
+		}
+		s.Expiry = d
 	}
-	return cfg, nil
+	if v := s.PublicBaseURL; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad = append(bad, fmt.Sprintf("%s=%q is not an http(s) URL without query or fragment", PublicBaseURL, v))
+		}
+	}
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, "missing environment variables: "+strings.Join(missing, ", "))
+	}
+	problems = append(problems, bad...)
+	if len(problems) > 0 {
+		return Settings{}, fmt.Errorf("settings of function %s: %s", function, strings.Join(problems, "; "))
+	}
+	return s, nil
 }
+
+// ParseExpiry reads a REQUEST_EXPIRY value: a positive Go duration such as 336h or 30m.
+// This is the only parser of it; a deployed function also holds it within MinExpiry and
+// MaxExpiry (Read), the local stack accepts shorter ones to watch a request expire.
+func ParseExpiry(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive duration like 336h", RequestExpiry, s)
+	}
+	return d, nil
+}
+
+func formatHours(d time.Duration) string { return fmt.Sprintf("%dh", d/time.Hour) }
 
 // Logger logs JSON (with the Lambda log format set to JSON) with the invocation's request id
 // on every line.
@@ -81,19 +174,25 @@ func Logger() *slog.Logger {
 }
 
 // Manager builds the AWS clients, once per execution environment, and the domain on them.
-func Manager(ctx context.Context, cfg Config, log *slog.Logger) (*contact.Manager, error) {
+// Its events are published on the EventBridge bus when the function has one; otherwise
+// they stay owed for a function that has.
+func Manager(ctx context.Context, s Settings, log *slog.Logger) (*contact.Manager, error) {
 	aws, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	sender := mail.NewSES(sesv2.NewFromConfig(aws), cfg.MailFrom, cfg.MailConfigurationSet)
-	return contact.New(contact.Config{
-		Store:    store.New(dynamodb.NewFromConfig(aws), cfg.Tables),
-		Workflow: workflow.New(sfn.NewFromConfig(aws), cfg.StateMachineARN, nil),
-		Notifier: mail.NewNotifier(sender, cfg.PublicBaseURL),
+	sender := mail.NewSES(sesv2.NewFromConfig(aws), s.MailFrom, s.MailConfigurationSet)
+	cfg := contact.Config{
+		Store:    store.New(dynamodb.NewFromConfig(aws), s.Tables),
+		Workflow: workflow.New(sfn.NewFromConfig(aws), s.StateMachineARN, nil),
+		Notifier: mail.NewNotifier(sender, s.PublicBaseURL),
 		Logger:   log,
-		Expiry:   cfg.Expiry,
-	}), nil
+		Expiry:   s.Expiry,
+	}
+	if s.EventBusName != "" {
+		cfg.Publisher = eventbus.New(eventbridge.NewFromConfig(aws), s.EventBusName)
+	}
+	return contact.New(cfg), nil
 }
 
 // Exit logs why a function cannot start and stops it.

@@ -83,6 +83,7 @@ func loadContactChange(t *testing.T) *Machine {
 		t.Fatal(err)
 	}
 	m, err := Load(definition, map[string]string{
+		"Partition":         "aws",
 		"AwaitFunctionArn":  awaitARN,
 		"ApplyFunctionArn":  applyARN,
 		"FinishFunctionArn": finishARN,
