@@ -193,10 +193,8 @@ func (m *Manager) PutService(ctx context.Context, by string, s Service) (Service
 		if err != nil {
 			return Service{}, false, err
 		}
-		for _, role := range Roles {
-			if open := prev.Open[role]; open != "" && prev.Contacts[role] != s.Contacts[role] {
-				rec.Ends = append(rec.Ends, open)
-			}
+		if rec.Ends, err = m.endedByEdit(ctx, prev, s); err != nil {
+			return Service{}, false, err
 		}
 		rec.Reason = Failure{Code: FailureContactChanged}
 		if !exists || !maps.Equal(prev.Contacts, s.Contacts) {
@@ -225,6 +223,33 @@ func (m *Manager) PutService(ctx context.Context, by string, s Service) (Service
 		}
 		return saved, true, nil
 	}
+}
+
+// endedByEdit lists the open requests that the edit of prev into s ends: those on a role
+// whose holder changes, and, when the admin changes, those the previous admin's authority
+// allowed (as an admin hand-over ends them).
+func (m *Manager) endedByEdit(ctx context.Context, prev, s Service) ([]string, error) {
+	var ends []string
+	for _, role := range Roles {
+		open := prev.Open[role]
+		switch {
+		case open == "":
+		case prev.Contacts[role] != s.Contacts[role]:
+			ends = append(ends, open)
+		case prev.Contacts[Admin] != s.Contacts[Admin]:
+			c, err := m.store.Change(ctx, open)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("load request %s: %w", open, err)
+			}
+			if c.RequestedBy == prev.Contacts[Admin] && c.Authority == Admin {
+				ends = append(ends, open)
+			}
+		}
+	}
+	return ends, nil
 }
 
 // checkService normalizes s and checks that its holders are accounts.
@@ -342,14 +367,24 @@ func (m *Manager) settle(ctx context.Context, rec Record, mine bool) Record {
 	now := m.now()
 	published, unpublished := m.publish(ctx, rec.ID, rec.Events, owner, now)
 	var left []string
+	var svc Service // as the edit left it, to tell why each request ends
+	if rec.Reason.Code == FailureContactChanged && len(rec.Ends) > 0 {
+		var err error
+		if svc, err = m.store.Service(ctx, rec.Key); err != nil && !errors.Is(err, ErrNotFound) {
+			m.log.ErrorContext(ctx, "load the edited service", "record", rec.ID, "service", rec.Key, "err", err)
+			return rec
+		}
+	}
 	for _, id := range rec.Ends {
 		c, err := m.store.Change(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err == nil {
-			reason := rec.Reason
-			reason.Role = c.Role
+			reason := Failure{Code: rec.Reason.Code, Role: c.Role}
+			if reason.Code == FailureContactChanged && svc.Contacts[c.Role] == c.From {
+				reason.Code = FailureAdminChanged // its role kept its holder: the admin changed
+			}
 			_, err = m.end(ctx, id, ending{step: StepFailed, by: rec.By, reason: reason})
 		}
 		if err != nil {

@@ -151,6 +151,25 @@ func TestPutServiceCorrectsAHolder(t *testing.T) {
 	})
 }
 
+// Correcting the admin also ends the requests the previous admin's authority allowed on the
+// other roles, as an admin hand-over does; a request another holder made goes on.
+func TestPutServiceCorrectsTheAdmin(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, e *env) {
+		byAdmin := e.newTech()                                    // adm's authority
+		byBilling := e.request1(bil, svcID, contact.Billing, nwc) // bil's own role
+		holders := map[contact.Role]string{contact.Admin: zed, contact.Tech: tec, contact.Billing: bil}
+		if _, _, err := e.m.PutService(e.ctx, operator, contact.Service{ID: svcID, Type: "domain", Contacts: holders}); err != nil {
+			t.Fatal(err)
+		}
+		ended := e.wantState(byAdmin.ID, contact.Failed)
+		if last := lastEvent(t, ended); last.By != operator || last.Detail != "the admin changed meanwhile" {
+			t.Errorf("last history entry %+v", last)
+		}
+		e.wantState(byBilling.ID, contact.Pending)
+	})
+}
+
 func TestDeleteService(t *testing.T) {
 	t.Parallel()
 	onBackends(t, func(t *testing.T, e *env) {
