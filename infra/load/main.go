@@ -25,8 +25,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -37,7 +35,7 @@ import (
 const (
 	contactsTable = "CONTACTS_TABLE"
 	requestsTable = "REQUESTS_TABLE" // only to create the tables
-	endpoint      = "DYNAMODB_ENDPOINT"
+	endpoint      = store.EndpointVariable
 )
 
 // Exit statuses.
@@ -57,31 +55,7 @@ func main() {
 type dialer func(ctx context.Context, getenv func(string) string) (store.API, error)
 
 func dial(ctx context.Context, getenv func(string) string) (store.API, error) {
-	url := getenv(endpoint)
-	if url == "" {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-		return dynamodb.NewFromConfig(cfg), nil
-	}
-	region := firstSet(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1")
-	key := firstSet(getenv("AWS_ACCESS_KEY_ID"), "local")
-	secret := firstSet(getenv("AWS_SECRET_ACCESS_KEY"), "local")
-	return dynamodb.New(dynamodb.Options{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
-		BaseEndpoint: aws.String(url),
-	}), nil
-}
-
-func firstSet(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return store.Dial(ctx, getenv)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, dial dialer, stdin io.Reader, stdout, stderr io.Writer) int {

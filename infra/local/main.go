@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -61,7 +62,16 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// With DYNAMODB_ENDPOINT (DynamoDB Local, say), the same store code runs on it, tables
+	// created when missing; without it, on the embedded backend.
+	var db store.API
+	if os.Getenv(store.EndpointVariable) != "" {
+		if db, err = store.Dial(ctx, os.Getenv); err != nil {
+			return err
+		}
+	}
 	s, err := stack.New(ctx, stack.Options{
+		DynamoDB: db,
 		Seed: seed, JWTSecret: gateway.SecretFromEnv(os.Getenv), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
 		IdentityClaim: os.Getenv(config.IdentityClaim), CORSOrigins: origins,
 	})
@@ -73,7 +83,7 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	srv := &http.Server{Addr: addr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("local stack listening", "url", baseURL, "mail", baseURL+"/_local/mail/ui", "events", baseURL+"/_local/events",
+	log.Info("local stack listening", "url", baseURL, "dynamodb", cmp.Or(os.Getenv(store.EndpointVariable), "embedded"), "mail", baseURL+"/_local/mail/ui", "events", baseURL+"/_local/events",
 		"accounts", len(seed.Accounts), "services", len(seed.Services))
 	select {
 	case err := <-errc:

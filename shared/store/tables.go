@@ -92,11 +92,16 @@ type TableAPI interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
-// CreateTables creates both tables and waits until they and their indexes are active.
-// It is for the local stack and tests; on AWS the SAM template creates them.
+// CreateTables creates both tables, unless they exist, and waits until they and their
+// indexes are active. It is for the local stack and tests; on AWS the SAM template creates
+// them.
 func CreateTables(ctx context.Context, api TableAPI, t Tables) error {
 	for _, in := range []*dynamodb.CreateTableInput{ContactsTable(t.Contacts), RequestsTable(t.Requests)} {
-		if _, err := api.CreateTable(ctx, in); err != nil {
+		_, err := api.CreateTable(ctx, in)
+		if _, exists := errors.AsType[*types.ResourceInUseException](err); exists {
+			continue // kept from an earlier run: `make run DYNAMODB_ENDPOINT=...` again
+		}
+		if err != nil {
 			return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
 		}
 	}
