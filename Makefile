@@ -2,7 +2,8 @@
 #
 #   make run                       the whole system on 127.0.0.1:3000, no AWS, no Docker
 #   make token NIC=xx11111-ovh     a bearer token for the local stack
-#   make test                      every test (installs its own tools into .tools/)
+#   make test                      every test (installs its own tools into .tools/ and .venv/)
+#   make fuzz                      a longer fuzzing of the HTTP API, with random seeds
 #   make build                     arm64 bootstrap binaries into bin/<function>/
 #
 # SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).

@@ -21,6 +21,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/shared/config"
+	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -52,6 +53,14 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 			return err
 		}
 	}
+	var limits [3]contact.Limit // zero: the domain's defaults
+	for i, name := range []string{config.LimitRequests, config.LimitEmails, config.LimitWrongTokens} {
+		if v := os.Getenv(name); v != "" {
+			if limits[i], err = config.ParseLimit(name, v); err != nil {
+				return err
+			}
+		}
+	}
 	origins, err := gateway.ParseCORSOrigins(os.Getenv("CORS_ORIGINS"))
 	if err != nil {
 		return fmt.Errorf("CORS_ORIGINS: %w", err)
@@ -72,8 +81,9 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	}
 	s, err := stack.New(ctx, stack.Options{
 		DynamoDB: db,
-		Seed: seed, JWTSecret: gateway.SecretFromEnv(os.Getenv), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
+		Seed:     seed, JWTSecret: gateway.SecretFromEnv(os.Getenv), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
 		IdentityClaim: os.Getenv(config.IdentityClaim), CORSOrigins: origins,
+		CreationLimit: limits[0], EmailLimit: limits[1], WrongTokenLimit: limits[2],
 	})
 	if err != nil {
 		return err

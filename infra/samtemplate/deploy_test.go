@@ -32,14 +32,17 @@ var variableValues = map[string]any{
 	config.RequestExpiry:        map[string]any{"Ref": "RequestExpiry"},
 	config.EventBusName:         map[string]any{"Ref": "EventBus"},
 	config.IdentityClaim:        map[string]any{"Ref": "IdentityClaim"},
+	config.LimitRequests:        map[string]any{"Ref": "LimitRequests"},
+	config.LimitEmails:          map[string]any{"Ref": "LimitEmails"},
+	config.LimitWrongTokens:     map[string]any{"Ref": "LimitWrongTokens"},
 }
 
 // stateMachineSteps are the functions the state machine invokes: they must not reference it.
 var stateMachineSteps = []string{"AwaitFunction", "ApplyFunction", "FinishFunction"}
 
 // environmentProblems compares each function's variables (Globals merged) with
-// config.Required for its folder: exactly those, with their values, plus the local endpoints
-// declared empty.
+// config.Required and config.Optional for its folder: exactly those, with their values, plus
+// the local endpoints declared empty.
 func environmentProblems(t *samtemplate.Template, folders map[string]string) []string {
 	var problems []string
 	for _, id := range t.OfType("AWS::Serverless::Function") {
@@ -65,11 +68,11 @@ func environmentProblems(t *samtemplate.Template, folders map[string]string) []s
 				problems = append(problems, fmt.Sprintf("%s: %s is %v, want %v", id, v, val, want))
 			}
 		}
-		want := slices.Clone(required)
+		want := slices.Concat(required, config.Optional[folders[id]])
 		sort.Strings(want)
 		sort.Strings(got)
 		if d := cmp.Diff(want, got); d != "" {
-			problems = append(problems, fmt.Sprintf("%s: variables (-config.Required[%q] +template):\n%s", id, folders[id], d))
+			problems = append(problems, fmt.Sprintf("%s: variables (-config.Required[%q] and Optional +template):\n%s", id, folders[id], d))
 		}
 		for _, v := range localEndpoints {
 			if _, ok := vars[v]; !ok {
@@ -455,4 +458,48 @@ func parameterValues(p map[string]any, value string) []string {
 		return strings.Split(value, ",")
 	}
 	return []string{value}
+}
+
+// limitParameters are the template's parameters of the abuse limits, with the variable
+// each sets and a function that reads it.
+var limitParameters = []struct{ parameter, variable, function string }{
+	{"LimitRequests", config.LimitRequests, "request"},
+	{"LimitEmails", config.LimitEmails, "resend"},
+	{"LimitWrongTokens", config.LimitWrongTokens, "confirm"},
+}
+
+// limitProblems compares the limit parameters' patterns with config's reading of the
+// limits: every sample a pattern admits, its function accepts, the empty default included.
+func limitProblems(t *samtemplate.Template) []string {
+	samples := []string{
+		"", "1/1s", "10/1m", "20/1h", "5/15m", "999999/744h", "999999/99999s", "1/9999m", "3/100h", "7/740h",
+		"0/1m", "1000000/1h", "10/0s", "10/745h", "10/800h", "10/1d", "10", "/1m", "10/", "10/1m ", "10/1h30m", "-1/1m", "01/1m", "10/01m",
+	}
+	var problems []string
+	for _, lp := range limitParameters {
+		p := parameter(t, lp.parameter)
+		s, _ := p["AllowedPattern"].(string)
+		re, err := regexp.Compile(s)
+		if s == "" || err != nil {
+			problems = append(problems, fmt.Sprintf("%s has no usable AllowedPattern: %v", lp.parameter, err))
+			continue
+		}
+		if def, _ := p["Default"].(string); def != "" {
+			problems = append(problems, fmt.Sprintf("%s defaults to %q, want empty: the domain's default", lp.parameter, def))
+		}
+		for _, v := range samples {
+			if !re.MatchString(v) {
+				continue
+			}
+			env := map[string]string{}
+			for _, name := range config.Required[lp.function] {
+				env[name] = "https://contacts.example.com" // any valid value
+			}
+			env[config.RequestExpiry], env[lp.variable] = "336h", v
+			if _, err := config.Read(lp.function, func(k string) string { return env[k] }); err != nil {
+				problems = append(problems, fmt.Sprintf("%s admits %q, which the %s function refuses: %v", lp.parameter, v, lp.function, err))
+			}
+		}
+	}
+	return problems
 }

@@ -36,26 +36,28 @@ const (
 //	DueChanges, DueRecords Query ByDue    ApplyChange Put requests, Update + ConditionCheck contacts
 //	PutAccount, PutService Put contacts, Put requests (the record)
 //	DeleteService Delete contacts, Put requests (the record)    MarkBounced UpdateItem contacts
+//	Count UpdateItem requests (a transaction of Updates for several counters)
+//	Counted GetItem requests
 var dynamoDBAccess = map[string]map[string][]string{
 	"list": { // services and requests of the caller, one request
 		contacts: {"BatchGetItem", "GetItem"}, contactsIndexes: {"Query"},
 		requests: {"BatchGetItem", "GetItem"}, requestsIndexes: {"Query"},
 	},
-	"request": { // reads the service and accounts, creates, abandons
+	"request": { // reads the service and accounts, counts, creates, abandons
 		contacts: {"GetItem", "Query", "UpdateItem"},
-		requests: {"GetItem", "PutItem"},
+		requests: {"GetItem", "PutItem", "UpdateItem"},
 	},
-	"confirm": { // decides and cancels: a request that ends releases its lock
+	"confirm": { // decides and cancels: a request that ends releases its lock; counts wrong tokens
 		contacts: {"GetItem", "UpdateItem"},
-		requests: {"GetItem", "PutItem"},
+		requests: {"GetItem", "PutItem", "UpdateItem"},
 	},
-	"resend": {
+	"resend": { // counts the emails it sends
 		contacts: {"GetItem"},
-		requests: {"GetItem", "PutItem"},
+		requests: {"GetItem", "PutItem", "UpdateItem"},
 	},
 	"operator": { // accounts and services, support's search, cancel and resend
 		contacts: {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
-		requests: {"BatchGetItem", "GetItem", "PutItem"}, requestsIndexes: {"Query"},
+		requests: {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"}, requestsIndexes: {"Query"},
 	},
 	"await": { // stores a task token
 		requests: {"GetItem", "PutItem"},

@@ -162,6 +162,14 @@ func TestRequestExpiryBoundsAgreeWithConfig(t *testing.T) {
 	}
 }
 
+// The limit parameters admit only what the functions accept, and default to the domain's
+// defaults.
+func TestLimitParameters(t *testing.T) {
+	for _, p := range limitProblems(parse(t, read(t, "template.yaml"))) {
+		t.Error(p)
+	}
+}
+
 // samconfig.toml's environments set the template's parameters to values it admits.
 func TestSamconfigParameters(t *testing.T) {
 	for _, p := range samconfigProblems(parse(t, read(t, "template.yaml")), read(t, "samconfig.toml")) {

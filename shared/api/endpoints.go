@@ -3,29 +3,32 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
-// The JSON endpoints. Each decodes its input, calls one use case and encodes the result;
-// the domain validates roles, states, limits, cursors and NIC handles.
+// The JSON endpoints. Each checks the form of its inputs to the bounds api/openapi.yaml
+// publishes (inputs.go), calls one use case and encodes the result; the domain checks
+// everything else.
 
 type response = events.APIGatewayV2HTTPResponse
 
 func (h *Handler) listServices(ctx context.Context, r *request) (response, error) {
-	limit, err := limitOf(r)
-	if err != nil {
+	var q contact.ServiceQuery
+	var err error
+	if q.Role, err = roleOf(r); err != nil {
 		return response{}, err
 	}
-	q := contact.ServiceQuery{
-		Role:   contact.Role(r.QueryStringParameters["role"]),
-		Type:   r.QueryStringParameters["type"],
-		Limit:  limit,
-		Cursor: r.QueryStringParameters["cursor"],
+	if q.Type, err = serviceTypeOf(r); err != nil {
+		return response{}, err
+	}
+	if q.Limit, err = limitOf(r); err != nil {
+		return response{}, err
+	}
+	if q.Cursor, err = cursorOf(r); err != nil {
+		return response{}, err
 	}
 	page, err := h.contacts.ListServices(ctx, r.caller, q)
 	if err != nil {
@@ -39,14 +42,16 @@ func (h *Handler) listServices(ctx context.Context, r *request) (response, error
 }
 
 func (h *Handler) listChanges(ctx context.Context, r *request) (response, error) {
-	limit, err := limitOf(r)
-	if err != nil {
+	var q contact.ChangeQuery
+	var err error
+	if q.State, err = stateOf(r); err != nil {
 		return response{}, err
 	}
-	q := contact.ChangeQuery{
-		State:  contact.State(r.QueryStringParameters["state"]),
-		Limit:  limit,
-		Cursor: r.QueryStringParameters["cursor"],
+	if q.Limit, err = limitOf(r); err != nil {
+		return response{}, err
+	}
+	if q.Cursor, err = cursorOf(r); err != nil {
+		return response{}, err
 	}
 	page, err := h.contacts.ListChanges(ctx, r.caller, q)
 	if err != nil {
@@ -56,7 +61,11 @@ func (h *Handler) listChanges(ctx context.Context, r *request) (response, error)
 }
 
 func (h *Handler) getChange(ctx context.Context, r *request) (response, error) {
-	c, err := h.contacts.GetChange(ctx, r.caller, r.PathParameters["id"])
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := h.contacts.GetChange(ctx, r.caller, id)
 	if err != nil {
 		return response{}, err
 	}
@@ -64,15 +73,27 @@ func (h *Handler) getChange(ctx context.Context, r *request) (response, error) {
 }
 
 func (h *Handler) requestChanges(ctx context.Context, r *request) (response, error) {
+	serviceID, err := serviceIDOf("serviceId", r.PathParameters["serviceId"])
+	if err != nil {
+		return response{}, err
+	}
 	fields, err := jsonBody(r, string(contact.Admin), string(contact.Tech), string(contact.Billing))
 	if err != nil {
 		return response{}, err
 	}
 	wanted := make(map[contact.Role]string, len(fields))
-	for role, nic := range fields {
-		wanted[contact.Role(role)] = nic
+	for _, role := range contact.Roles { // in order, so that the first bad one is reported
+		s, ok := fields[string(role)]
+		if !ok {
+			continue
+		}
+		// Checked here to the published form, as sent; the domain normalizes the case.
+		if _, err := nicOf(string(role), s); err != nil {
+			return response{}, err
+		}
+		wanted[role] = s
 	}
-	created, err := h.contacts.RequestChanges(ctx, r.caller, r.PathParameters["serviceId"], wanted)
+	created, err := h.contacts.RequestChanges(ctx, r.caller, serviceID, wanted)
 	if err != nil {
 		return response{}, err
 	}
@@ -83,15 +104,19 @@ func (h *Handler) requestChanges(ctx context.Context, r *request) (response, err
 // party the token was sent to.
 func (h *Handler) decide(accept bool) func(context.Context, *request) (response, error) {
 	return func(ctx context.Context, r *request) (response, error) {
+		id, err := changeIDOf(r)
+		if err != nil {
+			return response{}, err
+		}
 		fields, err := jsonBody(r, "token")
 		if err != nil {
 			return response{}, err
 		}
-		token := strings.TrimSpace(fields["token"])
-		if token == "" {
-			return response{}, invalid("missing_token", "the body must hold the confirmation token: {\"token\": \"...\"}")
+		token, err := tokenOf(fields["token"])
+		if err != nil {
+			return response{}, err
 		}
-		c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: r.PathParameters["id"], Token: token, Caller: r.caller, Accept: accept})
+		c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: id, Token: token, Caller: r.caller, Source: r.RequestContext.HTTP.SourceIP, Accept: accept})
 		if err != nil {
 			return response{}, err
 		}
@@ -100,7 +125,11 @@ func (h *Handler) decide(accept bool) func(context.Context, *request) (response,
 }
 
 func (h *Handler) cancel(ctx context.Context, r *request) (response, error) {
-	c, err := h.contacts.Cancel(ctx, r.caller, r.PathParameters["id"])
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := h.contacts.Cancel(ctx, r.caller, id)
 	if err != nil {
 		return response{}, err
 	}
@@ -108,24 +137,15 @@ func (h *Handler) cancel(ctx context.Context, r *request) (response, error) {
 }
 
 func (h *Handler) resend(ctx context.Context, r *request) (response, error) {
-	c, err := h.contacts.Resend(ctx, r.caller, r.PathParameters["id"])
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := h.contacts.Resend(ctx, r.caller, id)
 	if err != nil {
 		return response{}, err
 	}
 	return jsonResponse(http.StatusAccepted, newChange(c)), nil
-}
-
-// limitOf parses the limit query parameter; absent is 0, the domain's default page size.
-func limitOf(r *request) (int, error) {
-	s, ok := r.QueryStringParameters["limit"]
-	if !ok || s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, invalid("invalid_limit", "limit must be a whole number, not %.20q", s)
-	}
-	return n, nil
 }
 
 // jsonBody reads a body that is a JSON object of strings with keys among allowed.

@@ -66,13 +66,13 @@ func TestRecordedEvents(t *testing.T) {
 		{
 			file:        "confirm-page.json",
 			wantStatus:  http.StatusOK,
-			wantCalls:   []call{{"Lookup", []any{"c0ffee", linkToken}}},
+			wantCalls:   []call{{"Lookup", []any{sampleChangeID, linkToken}}},
 			wantBodyHas: "Conferma una modifica dei contatti",
 		},
 		{
 			file:       "confirm-decision.json",
 			wantStatus: http.StatusOK,
-			wantCalls:  []call{{"Decide", []any{contact.Decision{ChangeID: "c0ffee", Token: linkToken, Accept: true}}}},
+			wantCalls:  []call{{"Decide", []any{contact.Decision{ChangeID: sampleChangeID, Token: linkToken, Source: "203.0.113.17", Accept: true}}}},
 			// The form's language, that of the page it was posted from, wins over the browser's.
 			wantBodyHas: "Still waiting for: nn22222-ovh.",
 		},

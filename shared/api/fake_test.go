@@ -93,7 +93,7 @@ func (f *fakeContacts) Resend(ctx context.Context, caller, id string) (contact.C
 	return f.resend(ctx, caller, id)
 }
 
-func (f *fakeContacts) Lookup(ctx context.Context, id, token string) (contact.Change, contact.Account, error) {
+func (f *fakeContacts) Lookup(ctx context.Context, id, token, address string) (contact.Change, contact.Account, error) {
 	if f.lookup == nil {
 		return contact.Change{}, contact.Account{}, fmt.Errorf("Lookup: %w", errUnexpectedCall)
 	}
@@ -156,6 +156,9 @@ func (f *fakeContacts) ResendFor(ctx context.Context, by, id string) (contact.Ch
 	return f.resendFor(ctx, by, id)
 }
 
+// sampleChangeID is the id of sampleChange, in the form the domain gives ids.
+const sampleChangeID = "c0ffee00c0ffee00c0ffee00c0ffee00"
+
 // The accounts of the sample data.
 const (
 	adminNIC   = "aa11111-ovh" // admin and tech of example.com, requester of sampleChange
@@ -179,7 +182,7 @@ func sampleService() contact.Service {
 			contact.Tech:    adminNIC,
 			contact.Billing: billingNIC,
 		},
-		Open: map[contact.Role]string{contact.Tech: "c0ffee"},
+		Open: map[contact.Role]string{contact.Tech: sampleChangeID},
 	}
 }
 
@@ -189,7 +192,7 @@ func sampleChange() contact.Change {
 	rome := time.FixedZone("CET", 3600)
 	created := time.Date(2025, 3, 1, 10, 0, 0, 0, rome)
 	return contact.Change{
-		ID:          "c0ffee",
+		ID:          sampleChangeID,
 		ServiceID:   "example.com",
 		ServiceType: "domain",
 		Role:        contact.Tech,
@@ -217,7 +220,7 @@ func sampleChange() contact.Change {
 // sampleChangeJSON is sampleChange as the API shows it.
 func sampleChangeJSON() map[string]any {
 	return map[string]any{
-		"id":          "c0ffee",
+		"id":          sampleChangeID,
 		"serviceId":   "example.com",
 		"serviceType": "domain",
 		"role":        "tech",

@@ -34,7 +34,7 @@ type Customers interface {
 	Decide(ctx context.Context, d contact.Decision) (contact.Change, error)
 	Cancel(ctx context.Context, caller, id string) (contact.Change, error)
 	Resend(ctx context.Context, caller, id string) (contact.Change, error)
-	Lookup(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
+	Lookup(ctx context.Context, id, token, address string) (contact.Change, contact.Account, error)
 }
 
 // Operators is what the operator routes need of the domain. By is the operator's IAM

@@ -87,13 +87,13 @@ func TestJSONRoutes(t *testing.T) {
 			name: "get contact change",
 			event: func() events.APIGatewayV2HTTPRequest {
 				e := newEvent("GET /me/contact-changes/{id}", newTechNIC)
-				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.PathParameters = map[string]string{"id": sampleChangeID}
 				return e
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{getChange: func(_ context.Context, caller, id string) (contact.Change, error) {
-					if caller != newTechNIC || id != "c0ffee" {
-						t.Errorf("GetChange(%q, %q), want (%q, c0ffee)", caller, id, newTechNIC)
+					if caller != newTechNIC || id != sampleChangeID {
+						t.Errorf("GetChange(%q, %q), want (%q, %s)", caller, id, newTechNIC, sampleChangeID)
 					}
 					return sampleChange(), nil
 				}}
@@ -111,7 +111,7 @@ func TestJSONRoutes(t *testing.T) {
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{requestChanges: func(_ context.Context, caller, serviceID string, wanted map[contact.Role]string) ([]contact.Change, error) {
-					// NIC handles pass through as sent: the domain normalizes and checks them.
+					// NIC handles of the published form pass through as sent: the domain normalizes them.
 					want := map[contact.Role]string{contact.Tech: "NN22222-ovh", contact.Billing: "bb44444-ovh"}
 					if caller != adminNIC || serviceID != "example.com" || !cmp.Equal(wanted, want) {
 						t.Errorf("RequestChanges(%q, %q, %v), want (%q, example.com, %v)", caller, serviceID, wanted, adminNIC, want)
@@ -126,13 +126,13 @@ func TestJSONRoutes(t *testing.T) {
 			name: "accept",
 			event: func() events.APIGatewayV2HTTPRequest {
 				e := newEvent("POST /me/contact-changes/{id}/accept", newTechNIC)
-				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.PathParameters = map[string]string{"id": sampleChangeID}
 				e.Body = `{"token": "tok-new-tech"}`
 				return e
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{decide: func(_ context.Context, d contact.Decision) (contact.Change, error) {
-					want := contact.Decision{ChangeID: "c0ffee", Token: "tok-new-tech", Caller: newTechNIC, Accept: true}
+					want := contact.Decision{ChangeID: sampleChangeID, Token: "tok-new-tech", Caller: newTechNIC, Accept: true}
 					if d != want {
 						t.Errorf("Decide(%+v), want %+v", d, want)
 					}
@@ -146,13 +146,13 @@ func TestJSONRoutes(t *testing.T) {
 			name: "refuse",
 			event: func() events.APIGatewayV2HTTPRequest {
 				e := newEvent("POST /me/contact-changes/{id}/refuse", newTechNIC)
-				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.PathParameters = map[string]string{"id": sampleChangeID}
 				e.Body = `{"token": "tok-new-tech"}`
 				return e
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{decide: func(_ context.Context, d contact.Decision) (contact.Change, error) {
-					want := contact.Decision{ChangeID: "c0ffee", Token: "tok-new-tech", Caller: newTechNIC, Accept: false}
+					want := contact.Decision{ChangeID: sampleChangeID, Token: "tok-new-tech", Caller: newTechNIC, Accept: false}
 					if d != want {
 						t.Errorf("Decide(%+v), want %+v", d, want)
 					}
@@ -166,13 +166,13 @@ func TestJSONRoutes(t *testing.T) {
 			name: "cancel",
 			event: func() events.APIGatewayV2HTTPRequest {
 				e := newEvent("POST /me/contact-changes/{id}/cancel", adminNIC)
-				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.PathParameters = map[string]string{"id": sampleChangeID}
 				return e
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{cancel: func(_ context.Context, caller, id string) (contact.Change, error) {
-					if caller != adminNIC || id != "c0ffee" {
-						t.Errorf("Cancel(%q, %q), want (%q, c0ffee)", caller, id, adminNIC)
+					if caller != adminNIC || id != sampleChangeID {
+						t.Errorf("Cancel(%q, %q), want (%q, %s)", caller, id, adminNIC, sampleChangeID)
 					}
 					return sampleChange(), nil
 				}}
@@ -184,13 +184,13 @@ func TestJSONRoutes(t *testing.T) {
 			name: "resend",
 			event: func() events.APIGatewayV2HTTPRequest {
 				e := newEvent("POST /me/contact-changes/{id}/resend", adminNIC)
-				e.PathParameters = map[string]string{"id": "c0ffee"}
+				e.PathParameters = map[string]string{"id": sampleChangeID}
 				return e
 			}(),
 			fake: func(t *testing.T) *fakeContacts {
 				return &fakeContacts{resend: func(_ context.Context, caller, id string) (contact.Change, error) {
-					if caller != adminNIC || id != "c0ffee" {
-						t.Errorf("Resend(%q, %q), want (%q, c0ffee)", caller, id, adminNIC)
+					if caller != adminNIC || id != sampleChangeID {
+						t.Errorf("Resend(%q, %q), want (%q, %s)", caller, id, adminNIC, sampleChangeID)
 					}
 					return sampleChange(), nil
 				}}
@@ -265,11 +265,13 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := &fakeContacts{getChange: func(context.Context, string, string) (contact.Change, error) {
+			// Accepting is the route that can meet every kind of failure.
+			fake := &fakeContacts{decide: func(context.Context, contact.Decision) (contact.Change, error) {
 				return contact.Change{}, tt.err
 			}}
-			e := newEvent("GET /me/contact-changes/{id}", adminNIC)
-			e.PathParameters = map[string]string{"id": "c0ffee"}
+			e := newEvent("POST /me/contact-changes/{id}/accept", adminNIC)
+			e.PathParameters = map[string]string{"id": sampleChangeID}
+			e.Body = `{"token": "t"}`
 			resp, logs := serve(t, fake, e)
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
@@ -380,7 +382,7 @@ func TestEveryPrivateRouteNeedsAuthentication(t *testing.T) {
 		}
 		t.Run(r.Key(), func(t *testing.T) {
 			e := newEvent(r.Key(), "")
-			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com", "nic": adminNIC}
+			e.PathParameters = map[string]string{"id": sampleChangeID, "serviceId": "example.com", "nic": adminNIC}
 			e.QueryStringParameters = map[string]string{"nic": adminNIC}
 			e.Body = `{"token":"t","tech":"nn22222-ovh"}`
 			resp, _ := serve(t, &fakeContacts{}, e)
@@ -435,6 +437,7 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		requestRoute = "POST /services/{serviceId}/contact-changes"
 		acceptRoute  = "POST /me/contact-changes/{id}/accept"
 		listRoute    = "GET /me/services"
+		changesRoute = "GET /me/contact-changes"
 	)
 	b64 := base64.StdEncoding.EncodeToString
 	huge := `{"tech":"` + strings.Repeat("a", maxBodyBytes) + `"}`
@@ -445,8 +448,12 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		base64      bool
 		contentType string // "" keeps application/json; "-" removes the header
 		query       map[string]string
+		path        map[string]string // nil: valid path parameters
 		wantStatus  int
 		wantCode    string // "" when the request is well formed and reaches the domain
+		// lenient marks what the handler takes though the document does not promise it:
+		// the domain decides (an empty object), or the handler forgives (spaces around).
+		lenient bool
 	}{
 		{name: "not JSON", route: requestRoute, body: `tech=nn22222-ovh`, wantStatus: 400, wantCode: "invalid_body"},
 		{name: "truncated", route: requestRoute, body: `{"tech": "nn22222-ovh"`, wantStatus: 400, wantCode: "invalid_body"},
@@ -470,7 +477,7 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		{name: "base64 body", route: requestRoute, body: b64([]byte(`{"tech": "nn22222-ovh"}`)), base64: true, wantStatus: 201},
 		{name: "JSON with charset", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/json; charset=utf-8", wantStatus: 201},
 		{name: "no Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "-", wantStatus: 201},
-		{name: "empty object reaches the domain", route: requestRoute, body: `{}`, wantStatus: 201},
+		{name: "empty object reaches the domain", route: requestRoute, body: `{}`, wantStatus: 201, lenient: true},
 		{name: "form Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/x-www-form-urlencoded", wantStatus: 415, wantCode: "unsupported_media_type"},
 		{name: "text Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "text/plain", wantStatus: 415, wantCode: "unsupported_media_type"},
 		{name: "garbled Content-Type", route: requestRoute, body: `{"tech": "nn22222-ovh"}`, contentType: "application/json;;=", wantStatus: 415, wantCode: "unsupported_media_type"},
@@ -483,13 +490,41 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 		{name: "limit too large for an int", route: listRoute, query: map[string]string{"limit": "99999999999999999999999"}, wantStatus: 400, wantCode: "invalid_limit"},
 		{name: "limit with decimals", route: listRoute, query: map[string]string{"limit": "1.5"}, wantStatus: 400, wantCode: "invalid_limit"},
 		{name: "repeated limit", route: listRoute, query: map[string]string{"limit": "1,2"}, wantStatus: 400, wantCode: "invalid_limit"},
-		{name: "negative limit reaches the domain", route: listRoute, query: map[string]string{"limit": "-1"}, wantStatus: 200},
-		{name: "unknown role reaches the domain", route: listRoute, query: map[string]string{"role": "<owner>"}, wantStatus: 200},
+		{name: "negative limit", route: listRoute, query: map[string]string{"limit": "-1"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit 0", route: listRoute, query: map[string]string{"limit": "0"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit 101", route: listRoute, query: map[string]string{"limit": "101"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit with a sign", route: listRoute, query: map[string]string{"limit": "+5"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "limit 1", route: listRoute, query: map[string]string{"limit": "1"}, wantStatus: 200},
+		{name: "limit 100", route: listRoute, query: map[string]string{"limit": "100"}, wantStatus: 200},
+		{name: "unknown role", route: listRoute, query: map[string]string{"role": "<owner>"}, wantStatus: 400, wantCode: "invalid_role"},
+		{name: "unknown state", route: changesRoute, query: map[string]string{"state": "lost"}, wantStatus: 400, wantCode: "invalid_state"},
+		{name: "type of another form", route: listRoute, query: map[string]string{"type": "Domain"}, wantStatus: 400, wantCode: "invalid_service_type"},
+		{name: "type of 65 characters", route: listRoute, query: map[string]string{"type": strings.Repeat("d", 65)}, wantStatus: 400, wantCode: "invalid_service_type"},
+		{name: "cursor of 1,025 characters", route: listRoute, query: map[string]string{"cursor": strings.Repeat("A", 1025)}, wantStatus: 400, wantCode: "invalid_cursor"},
+		{name: "cursor with a padding", route: changesRoute, query: map[string]string{"cursor": "YQ=="}, wantStatus: 400, wantCode: "invalid_cursor"},
+		{name: "cursor of 1,024 characters reaches the domain", route: listRoute, query: map[string]string{"cursor": strings.Repeat("A", 1024)}, wantStatus: 200},
+		{name: "token of 129 characters", route: acceptRoute, body: `{"token": "` + strings.Repeat("t", 129) + `"}`, wantStatus: 400, wantCode: "malformed_token"},
+		{name: "token with a space inside", route: acceptRoute, body: `{"token": "to ken"}`, wantStatus: 400, wantCode: "malformed_token"},
+		{name: "token of 128 characters reaches the domain", route: acceptRoute, body: `{"token": "` + strings.Repeat("t", 128) + `"}`, wantStatus: 200},
+		{name: "NIC of 5,000 characters", route: requestRoute, body: `{"tech": "nn` + strings.Repeat("1", 4996) + `-ovh"}`, wantStatus: 400, wantCode: "invalid_nic"},
+		{name: "NIC of another form", route: requestRoute, body: `{"tech": "nn22222"}`, wantStatus: 400, wantCode: "invalid_nic"},
+		{name: "NIC with spaces around", route: requestRoute, body: `{"tech": " nn22222-ovh "}`, wantStatus: 400, wantCode: "invalid_nic"},
+		{name: "NIC in capitals reaches the domain", route: requestRoute, body: `{"tech": "NN22222-OVH"}`, wantStatus: 201},
+		{name: "empty limit", route: listRoute, query: map[string]string{"limit": ""}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "empty role", route: listRoute, query: map[string]string{"role": ""}, wantStatus: 400, wantCode: "invalid_role"},
+		{name: "empty cursor", route: changesRoute, query: map[string]string{"cursor": ""}, wantStatus: 400, wantCode: "invalid_cursor"},
+		{name: "service id of another form", route: requestRoute, path: map[string]string{"serviceId": "example.com#admin"}, body: `{"tech": "nn22222-ovh"}`, wantStatus: 400, wantCode: "invalid_service_id"},
+		{name: "change id of 5,000 characters", route: acceptRoute, path: map[string]string{"id": strings.Repeat("a", 5000)}, body: `{"token": "t"}`, wantStatus: 404, wantCode: "request_not_found"},
+		{name: "change id in capitals", route: acceptRoute, path: map[string]string{"id": strings.ToUpper(sampleChangeID)}, body: `{"token": "t"}`, wantStatus: 404, wantCode: "request_not_found"},
 	}
+	doc := mustOpenAPI(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEvent(tt.route, adminNIC)
-			e.PathParameters = map[string]string{"id": "c0ffee", "serviceId": "example.com"}
+			e.PathParameters = tt.path
+			if e.PathParameters == nil {
+				e.PathParameters = map[string]string{"id": sampleChangeID, "serviceId": "example.com"}
+			}
 			e.Body, e.IsBase64Encoded, e.QueryStringParameters = tt.body, tt.base64, tt.query
 			switch tt.contentType {
 			case "":
@@ -512,16 +547,29 @@ func TestMalformedInputIsA4xx(t *testing.T) {
 					reached = true
 					return contact.ServicePage{}, nil
 				},
+				listChanges: func(context.Context, string, contact.ChangeQuery) (contact.ChangePage, error) {
+					reached = true
+					return contact.ChangePage{}, nil
+				},
 			}
 			resp, _ := serve(t, fake, e)
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.wantStatus, resp.Body)
 			}
+			checkAgainstOpenAPI(t, tt.route, resp)
+			// The document's bounds are the handler's: it refuses what the handler refuses.
+			problems := doc.checkRequest(tt.route, e)
 			if tt.wantCode == "" {
 				if !reached {
 					t.Error("the domain was not called")
 				}
+				if len(problems) != 0 && !tt.lenient {
+					t.Errorf("the handler took a request the document refuses: %q", problems)
+				}
 				return
+			}
+			if len(problems) == 0 && tt.contentType == "" && !strings.Contains(tt.name, "duplicate") {
+				t.Errorf("the handler refused a request the document allows")
 			}
 			if got := errorCode(t, resp); got != tt.wantCode {
 				t.Errorf("code = %q, want %q", got, tt.wantCode)

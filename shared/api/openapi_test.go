@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
 const openAPIPath = "../../api/openapi.yaml"
@@ -146,6 +147,52 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 				t.Error("no responses documented")
 			}
 		})
+	}
+}
+
+// Every answer is documented with its status: a catch-all would let an undocumented one
+// pass unnoticed.
+func TestOpenAPIHasNoDefaultResponse(t *testing.T) {
+	for key, op := range mustOpenAPI(t).operations() {
+		responses, _ := op["responses"].(map[string]any)
+		if _, ok := responses["default"]; ok {
+			t.Errorf("%s documents a default response", key)
+		}
+	}
+}
+
+// API Gateway's own answers are documented with their exact bodies.
+func TestOpenAPIGatewayAnswers(t *testing.T) {
+	doc := mustOpenAPI(t)
+	ops := doc.operations()
+	for _, r := range Routes {
+		op := ops[r.Key()]
+		responses, _ := op["responses"].(map[string]any)
+		want := map[string]string{"400": "Bad Request", "413": "Request Entity Too Large", "429": "Too Many Requests", "500": "Internal Server Error", "503": "Service Unavailable"}
+		switch {
+		case r.Operator:
+			want["403"] = "Forbidden"
+		case !r.Public:
+			want["401"] = "Unauthorized"
+		}
+		if strings.Contains(r.Path, "{") {
+			want["404"] = "Not Found"
+		}
+		for status, message := range want {
+			t.Run(r.Key()+"/"+status, func(t *testing.T) {
+				content, _ := doc.resolve(responses[status])["content"].(map[string]any)
+				media := doc.resolve(content["application/json"])
+				if media == nil {
+					t.Fatalf("no JSON answer documented")
+				}
+				if problems := doc.validate(media["schema"], map[string]any{"message": message}, "body"); len(problems) != 0 {
+					t.Errorf("API Gateway's answer is not documented: %q", problems)
+				}
+				if problems := doc.validate(media["schema"], map[string]any{"message": message + "!"}, "body"); len(problems) == 0 {
+					t.Errorf("another message passes for API Gateway's")
+				}
+			})
+		}
 	}
 }
 
@@ -360,8 +407,8 @@ func (d openAPI) checkRequest(routeKey string, e events.APIGatewayV2HTTPRequest)
 		case "path":
 			value, present = e.PathParameters[name]
 		case "query":
+			// Sent empty, a parameter is sent: it must be valid.
 			value, present = e.QueryStringParameters[name]
-			present = present && value != ""
 		default:
 			continue
 		}
@@ -373,8 +420,9 @@ func (d openAPI) checkRequest(routeKey string, e events.APIGatewayV2HTTPRequest)
 		}
 		var v any = value
 		if d.resolve(p["schema"])["type"] == "integer" {
+			// An integer in a query string is written in digits, with a sign at most.
 			n, err := strconv.ParseFloat(value, 64)
-			if err != nil {
+			if err != nil || !regexp.MustCompile(`^-?[0-9]+$`).MatchString(value) {
 				problems = append(problems, fmt.Sprintf("parameter %s: %q is not a number", name, value))
 				continue
 			}
@@ -463,10 +511,11 @@ func TestOpenAPIValidatorCatchesInputMismatches(t *testing.T) {
 		{"null field", ref("AccountPatch"), map[string]any{"email": nil}, 1},
 		{"minLength", ref("CancelReason"), map[string]any{"reason": ""}, 2}, // too short, and no non-space
 		{"maxLength counts characters", ref("CancelReason"), map[string]any{"reason": strings.Repeat("é", 500)}, 0},
-		{"one of: the handlers' error", ref("ErrorOrGatewayMessage"), errorJSON("forbidden", "no"), 0},
-		{"one of: API Gateway's message", ref("ErrorOrGatewayMessage"), map[string]any{"message": "Forbidden"}, 0},
-		{"one of: neither", ref("ErrorOrGatewayMessage"), map[string]any{"msg": "Forbidden"}, 1},
-		{"one of: both", ref("ErrorOrGatewayMessage"), map[string]any{"message": "Forbidden", "error": errorJSON("x", "y")["error"]}, 1},
+		{"one of: the handlers' error", ref("ErrorOrGatewayForbidden"), errorJSON("forbidden", "no"), 0},
+		{"one of: API Gateway's message", ref("ErrorOrGatewayForbidden"), map[string]any{"message": "Forbidden"}, 0},
+		{"one of: another message of API Gateway's", ref("ErrorOrGatewayForbidden"), map[string]any{"message": "Unauthorized"}, 1},
+		{"one of: neither", ref("ErrorOrGatewayForbidden"), map[string]any{"msg": "Forbidden"}, 1},
+		{"one of: both", ref("ErrorOrGatewayForbidden"), map[string]any{"message": "Forbidden", "error": errorJSON("x", "y")["error"]}, 1},
 		{"maximum", map[string]any{"type": "integer", "maximum": 100}, 101.0, 1},
 	}
 	for _, tt := range tests {
@@ -507,7 +556,15 @@ func TestOpenAPIBoundsAreTheHandlers(t *testing.T) {
 		{"components/schemas/ServiceType/maxLength", maxServiceTypeLength},
 		{"components/schemas/CancelReason/properties/reason/maxLength", maxReasonLength},
 		{"components/schemas/Language/enum", langs},
-		{"components/parameters/Limit/schema/maximum", contact.MaxPageSize},
+		{"components/parameters/Limit/schema/maximum", maxLimit},
+		{"components/parameters/Limit/schema/minimum", minLimit},
+		{"components/schemas/ChangeId/pattern", changeIDInput},
+		{"components/schemas/Token/pattern", tokenInput},
+		{"components/schemas/Token/maxLength", maxTokenLength},
+		{"components/schemas/CursorInput/pattern", cursorInput},
+		{"components/schemas/CursorInput/maxLength", maxCursorLength},
+		// The store decodes no longer cursor than the handlers let through.
+		{"components/schemas/CursorInput/maxLength", store.MaxCursorLength},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

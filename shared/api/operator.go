@@ -40,7 +40,6 @@ const (
 var (
 	nicPattern         = regexp.MustCompile(nicInput)
 	emailPattern       = regexp.MustCompile(emailInput)
-	serviceIDPattern   = regexp.MustCompile(serviceIDInput)
 	serviceTypePattern = regexp.MustCompile(serviceTypeInput)
 )
 
@@ -127,9 +126,9 @@ func accountPatchOf(values map[string]any) (contact.AccountPatch, error) {
 }
 
 func (h *Handler) putService(ctx context.Context, r *request) (response, error) {
-	id := r.PathParameters["serviceId"]
-	if utf8.RuneCountInString(id) > maxServiceIDLength || !serviceIDPattern.MatchString(id) {
-		return response{}, invalid("invalid_service_id", "a service id is 1 to %d letters, digits, '.', ':', '-' or '_', starting with a letter or digit", maxServiceIDLength)
+	id, err := serviceIDOf("serviceId", r.PathParameters["serviceId"])
+	if err != nil {
+		return response{}, err
 	}
 	values, err := jsonObject(r, serviceFields...)
 	if err != nil {
@@ -160,7 +159,10 @@ func (h *Handler) putService(ctx context.Context, r *request) (response, error) 
 // deleteService answers 204 whether the service was there or not: the caller's intent,
 // "this service is gone", holds either way.
 func (h *Handler) deleteService(ctx context.Context, r *request) (response, error) {
-	id := r.PathParameters["serviceId"]
+	id, err := serviceIDOf("serviceId", r.PathParameters["serviceId"])
+	if err != nil {
+		return response{}, err
+	}
 	if _, err := h.contacts.DeleteService(ctx, r.by, id); err != nil && !errors.Is(err, contact.ErrNotFound) {
 		return response{}, err
 	}
@@ -168,17 +170,23 @@ func (h *Handler) deleteService(ctx context.Context, r *request) (response, erro
 }
 
 func (h *Handler) findChanges(ctx context.Context, r *request) (response, error) {
-	limit, err := limitOf(r)
-	if err != nil {
+	var q contact.ChangeSearch
+	var err error
+	if s, ok := query(r, "serviceId"); ok {
+		if q.ServiceID, err = serviceIDOf("serviceId", s); err != nil {
+			return response{}, err
+		}
+	}
+	if q.State, err = stateOf(r); err != nil {
 		return response{}, err
 	}
-	q := contact.ChangeSearch{
-		ServiceID: r.QueryStringParameters["serviceId"],
-		State:     contact.State(r.QueryStringParameters["state"]),
-		Limit:     limit,
-		Cursor:    r.QueryStringParameters["cursor"],
+	if q.Limit, err = limitOf(r); err != nil {
+		return response{}, err
 	}
-	if s := r.QueryStringParameters["nic"]; s != "" {
+	if q.Cursor, err = cursorOf(r); err != nil {
+		return response{}, err
+	}
+	if s, ok := query(r, "nic"); ok {
 		if q.NIC, err = nicOf("nic", s); err != nil {
 			return response{}, err
 		}
@@ -196,7 +204,11 @@ func (h *Handler) findChanges(ctx context.Context, r *request) (response, error)
 }
 
 func (h *Handler) changeByID(ctx context.Context, r *request) (response, error) {
-	c, err := h.contacts.ChangeByID(ctx, r.PathParameters["id"])
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := h.contacts.ChangeByID(ctx, id)
 	if err != nil {
 		return response{}, err
 	}
@@ -204,6 +216,10 @@ func (h *Handler) changeByID(ctx context.Context, r *request) (response, error) 
 }
 
 func (h *Handler) cancelFor(ctx context.Context, r *request) (response, error) {
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
 	values, err := jsonObject(r, cancelFields...)
 	if err != nil {
 		return response{}, err
@@ -215,7 +231,7 @@ func (h *Handler) cancelFor(ctx context.Context, r *request) (response, error) {
 	if utf8.RuneCountInString(reason) > maxReasonLength {
 		return response{}, invalid("invalid_reason", "the reason must be at most %d characters", maxReasonLength)
 	}
-	c, err := h.contacts.CancelFor(ctx, r.by, r.PathParameters["id"], strings.TrimSpace(reason))
+	c, err := h.contacts.CancelFor(ctx, r.by, id, strings.TrimSpace(reason))
 	if err != nil {
 		return response{}, err
 	}
@@ -223,7 +239,11 @@ func (h *Handler) cancelFor(ctx context.Context, r *request) (response, error) {
 }
 
 func (h *Handler) resendFor(ctx context.Context, r *request) (response, error) {
-	c, err := h.contacts.ResendFor(ctx, r.by, r.PathParameters["id"])
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := h.contacts.ResendFor(ctx, r.by, id)
 	if err != nil {
 		return response{}, err
 	}

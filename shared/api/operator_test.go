@@ -190,7 +190,7 @@ func TestOperatorRoutes(t *testing.T) {
 		},
 		{
 			name:  "find contact changes by account only",
-			event: operatorEvent("GET /operator/contact-changes", nil, map[string]string{"nic": adminNIC, "serviceId": ""}, ""),
+			event: operatorEvent("GET /operator/contact-changes", nil, map[string]string{"nic": adminNIC}, ""),
 			fake: func(got *want) *fakeContacts {
 				return &fakeContacts{findChanges: func(_ context.Context, q contact.ChangeSearch) (contact.ChangePage, error) {
 					*got = want{"", q}
@@ -203,7 +203,7 @@ func TestOperatorRoutes(t *testing.T) {
 		},
 		{
 			name:  "get any contact change",
-			event: operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": "c0ffee"}, nil, ""),
+			event: operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": sampleChangeID}, nil, ""),
 			fake: func(got *want) *fakeContacts {
 				return &fakeContacts{changeByID: func(_ context.Context, id string) (contact.Change, error) {
 					*got = want{"", id}
@@ -212,7 +212,7 @@ func TestOperatorRoutes(t *testing.T) {
 					return c, nil
 				}}
 			},
-			want:       want{"", "c0ffee"},
+			want:       want{"", sampleChangeID},
 			wantStatus: http.StatusOK,
 			wantBody: func() map[string]any {
 				c := sampleChangeJSON()
@@ -222,27 +222,27 @@ func TestOperatorRoutes(t *testing.T) {
 		},
 		{
 			name:  "cancel for support, reason trimmed",
-			event: operatorEvent("POST /operator/contact-changes/{id}/cancel", map[string]string{"id": "c0ffee"}, nil, `{"reason": "  asked by phone, ticket 4521 "}`),
+			event: operatorEvent("POST /operator/contact-changes/{id}/cancel", map[string]string{"id": sampleChangeID}, nil, `{"reason": "  asked by phone, ticket 4521 "}`),
 			fake: func(got *want) *fakeContacts {
 				return &fakeContacts{cancelFor: func(_ context.Context, by, id, reason string) (contact.Change, error) {
 					*got = want{by, []string{id, reason}}
 					return sampleChange(), nil
 				}}
 			},
-			want:       want{operatorARN, []string{"c0ffee", "asked by phone, ticket 4521"}},
+			want:       want{operatorARN, []string{sampleChangeID, "asked by phone, ticket 4521"}},
 			wantStatus: http.StatusOK,
 			wantBody:   sampleChangeJSON(),
 		},
 		{
 			name:  "resend for a party",
-			event: operatorEvent("POST /operator/contact-changes/{id}/resend", map[string]string{"id": "c0ffee"}, nil, ""),
+			event: operatorEvent("POST /operator/contact-changes/{id}/resend", map[string]string{"id": sampleChangeID}, nil, ""),
 			fake: func(got *want) *fakeContacts {
 				return &fakeContacts{resendFor: func(_ context.Context, by, id string) (contact.Change, error) {
 					*got = want{by, id}
 					return sampleChange(), nil
 				}}
 			},
-			want:       want{operatorARN, "c0ffee"},
+			want:       want{operatorARN, sampleChangeID},
 			wantStatus: http.StatusAccepted,
 			wantBody:   sampleChangeJSON(),
 		},
@@ -418,10 +418,15 @@ func TestOperatorInputs(t *testing.T) {
 		{name: "service, contacts nested", route: putService, body: `{"type": "domain", "contacts": {"admin": "aa11111-ovh"}}`, wantStatus: 400, wantCode: "invalid_body"},
 
 		{name: "find, no filter", route: find, query: map[string]string{"state": "pending"}, wantStatus: 400, wantCode: "missing_filter", silent: true},
-		{name: "find, empty filters", route: find, query: map[string]string{"serviceId": "", "nic": ""}, wantStatus: 400, wantCode: "missing_filter", silent: true},
+		{name: "find, empty filters", route: find, query: map[string]string{"serviceId": "", "nic": ""}, wantStatus: 400, wantCode: "invalid_service_id"},
+		{name: "find, empty NIC", route: find, query: map[string]string{"serviceId": "example.com", "nic": ""}, wantStatus: 400, wantCode: "invalid_nic"},
 		{name: "find, NIC not a handle", route: find, query: map[string]string{"nic": "dana"}, wantStatus: 400, wantCode: "invalid_nic"},
 		{name: "find, limit not a number", route: find, query: map[string]string{"nic": adminNIC, "limit": "ten"}, wantStatus: 400, wantCode: "invalid_limit"},
-		{name: "find, unknown state reaches the domain", route: find, query: map[string]string{"nic": adminNIC, "state": "lost"}, wantStatus: 200, silent: true},
+		{name: "find, unknown state", route: find, query: map[string]string{"nic": adminNIC, "state": "lost"}, wantStatus: 400, wantCode: "invalid_state"},
+		{name: "find, limit 0", route: find, query: map[string]string{"nic": adminNIC, "limit": "0"}, wantStatus: 400, wantCode: "invalid_limit"},
+		{name: "find, service id of another form", route: find, query: map[string]string{"serviceId": "a#b"}, wantStatus: 400, wantCode: "invalid_service_id"},
+		{name: "find, service id of 256 characters", route: find, query: map[string]string{"serviceId": strings.Repeat("s", 256)}, wantStatus: 400, wantCode: "invalid_service_id"},
+		{name: "find, cursor of 5,000 characters", route: find, query: map[string]string{"nic": adminNIC, "cursor": strings.Repeat("A", 5000)}, wantStatus: 400, wantCode: "invalid_cursor"},
 
 		{name: "cancel", route: cancel, body: reason("duplicate of c0ffee2"), wantStatus: 200},
 		{name: "cancel, reason of 500 characters", route: cancel, body: reason(strings.Repeat("é", 500)), wantStatus: 200},
@@ -439,7 +444,7 @@ func TestOperatorInputs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tt.path
 			if path == nil {
-				path = map[string]string{"nic": newTechNIC, "serviceId": "example.com", "id": "c0ffee"}
+				path = map[string]string{"nic": newTechNIC, "serviceId": "example.com", "id": sampleChangeID}
 			}
 			e := operatorEvent(tt.route, path, tt.query, tt.body)
 			e.IsBase64Encoded = tt.base64
@@ -487,9 +492,9 @@ func TestOperatorDomainErrors(t *testing.T) {
 		"PUT /operator/services/{serviceId}":         operatorEvent("PUT /operator/services/{serviceId}", map[string]string{"serviceId": "example.com"}, nil, `{"type": "domain", "admin": "aa11111-ovh", "tech": "aa11111-ovh", "billing": "bb33333-ovh"}`),
 		"DELETE /operator/services/{serviceId}":      operatorEvent("DELETE /operator/services/{serviceId}", map[string]string{"serviceId": "example.com"}, nil, ""),
 		"GET /operator/contact-changes":              operatorEvent("GET /operator/contact-changes", nil, map[string]string{"serviceId": "example.com"}, ""),
-		"GET /operator/contact-changes/{id}":         operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": "c0ffee"}, nil, ""),
-		"POST /operator/contact-changes/{id}/cancel": operatorEvent("POST /operator/contact-changes/{id}/cancel", map[string]string{"id": "c0ffee"}, nil, `{"reason": "duplicate"}`),
-		"POST /operator/contact-changes/{id}/resend": operatorEvent("POST /operator/contact-changes/{id}/resend", map[string]string{"id": "c0ffee"}, nil, ""),
+		"GET /operator/contact-changes/{id}":         operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": sampleChangeID}, nil, ""),
+		"POST /operator/contact-changes/{id}/cancel": operatorEvent("POST /operator/contact-changes/{id}/cancel", map[string]string{"id": sampleChangeID}, nil, `{"reason": "duplicate"}`),
+		"POST /operator/contact-changes/{id}/resend": operatorEvent("POST /operator/contact-changes/{id}/resend", map[string]string{"id": sampleChangeID}, nil, ""),
 	}
 	failing := func(err error) *fakeContacts {
 		return &fakeContacts{
@@ -586,7 +591,7 @@ func TestOperatorRoutesNeedAnIAMPrincipal(t *testing.T) {
 		for _, id := range identities {
 			t.Run(r.Key()+" "+id.name, func(t *testing.T) {
 				e := id.event(r.Key())
-				e.PathParameters = map[string]string{"nic": newTechNIC, "serviceId": "example.com", "id": "c0ffee"}
+				e.PathParameters = map[string]string{"nic": newTechNIC, "serviceId": "example.com", "id": sampleChangeID}
 				e.QueryStringParameters = map[string]string{"nic": adminNIC}
 				e.Body = `{"reason": "x", "goodStanding": true}`
 				var calls int
@@ -607,7 +612,7 @@ func TestOperatorRoutesNeedAnIAMPrincipal(t *testing.T) {
 // routes: the audit trail of who did what starts in the logs.
 func TestOperatorIsLogged(t *testing.T) {
 	var calls int
-	_, logs := serve(t, operatorFake(&calls), operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": "c0ffee"}, nil, ""))
+	_, logs := serve(t, operatorFake(&calls), operatorEvent("GET /operator/contact-changes/{id}", map[string]string{"id": sampleChangeID}, nil, ""))
 	if !strings.Contains(logs, `"operator":"`+operatorARN+`"`) {
 		t.Errorf("the logs lack the operator: %s", logs)
 	}

@@ -88,11 +88,15 @@ type partyView struct{ NIC, Status string }
 // the token's party may still answer.
 func (h *Handler) confirmPage(ctx context.Context, r *request) (response, error) {
 	r.lang = preferredLanguage(header(r.APIGatewayV2HTTPRequest, "Accept-Language"))
-	token := strings.TrimSpace(r.QueryStringParameters["token"])
-	if token == "" {
-		return response{}, invalid("missing_token", "the link has no token")
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
 	}
-	c, account, err := h.contacts.Lookup(ctx, r.PathParameters["id"], token)
+	token, err := tokenOf(r.QueryStringParameters["token"])
+	if err != nil {
+		return response{}, err
+	}
+	c, account, err := h.contacts.Lookup(ctx, id, token, r.RequestContext.HTTP.SourceIP)
 	if err != nil {
 		return response{}, err
 	}
@@ -118,6 +122,10 @@ func (h *Handler) confirmPage(ctx context.Context, r *request) (response, error)
 // confirmDecision records the answer posted from the confirm page's form.
 func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, error) {
 	r.lang = preferredLanguage(header(r.APIGatewayV2HTTPRequest, "Accept-Language"))
+	id, err := changeIDOf(r)
+	if err != nil {
+		return response{}, err
+	}
 	if err := requireMediaType(r.APIGatewayV2HTTPRequest, "application/x-www-form-urlencoded"); err != nil {
 		return response{}, err
 	}
@@ -133,9 +141,9 @@ func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, er
 	if l, ok := supported(form.Get("lang")); ok {
 		r.lang = l
 	}
-	token := strings.TrimSpace(form.Get("token"))
-	if token == "" {
-		return response{}, invalid("missing_token", "the form has no token")
+	token, err := tokenOf(form.Get("token"))
+	if err != nil {
+		return response{}, err
 	}
 	var accept bool
 	switch form.Get("decision") {
@@ -145,7 +153,7 @@ func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, er
 	default:
 		return response{}, invalid("invalid_decision", "decision must be accept or refuse")
 	}
-	c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: r.PathParameters["id"], Token: token, Accept: accept})
+	c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: id, Token: token, Source: r.RequestContext.HTTP.SourceIP, Accept: accept})
 	if err != nil {
 		return response{}, err
 	}

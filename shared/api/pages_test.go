@@ -28,7 +28,7 @@ func pageEvent(token string, headers map[string]string) events.APIGatewayV2HTTPR
 	for k, v := range headers {
 		e.Headers[k] = v
 	}
-	e.PathParameters = map[string]string{"id": "c0ffee"}
+	e.PathParameters = map[string]string{"id": sampleChangeID}
 	if token != "" {
 		e.QueryStringParameters = map[string]string{"token": token}
 		e.RawQueryString = "token=" + token
@@ -42,7 +42,7 @@ func formEvent(form url.Values, headers map[string]string) events.APIGatewayV2HT
 	for k, v := range headers {
 		e.Headers[k] = v
 	}
-	e.PathParameters = map[string]string{"id": "c0ffee"}
+	e.PathParameters = map[string]string{"id": sampleChangeID}
 	e.Body = form.Encode()
 	return e
 }
@@ -184,7 +184,7 @@ func TestConfirmPage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeContacts{
 				lookup: func(_ context.Context, id, token string) (contact.Change, contact.Account, error) {
-					if id != "c0ffee" || token != linkToken {
+					if id != sampleChangeID || token != linkToken {
 						t.Errorf("Lookup(%q, %q), want (c0ffee, %q)", id, token, linkToken)
 					}
 					return tt.change, tt.account, nil
@@ -214,11 +214,16 @@ func TestConfirmPageEscapesEverything(t *testing.T) {
 		},
 		decide: neverDecide(t),
 	}
-	// The token comes from the link, which anyone can forge.
-	resp, _ := serve(t, fake, pageEvent(`"><script>alert(2)</script>`, nil))
+	resp, _ := serve(t, fake, pageEvent("Zm9vYmFyLXRva2Vu", nil))
 	checkPage(t, resp, http.StatusOK)
 	mustNotContain(t, resp.Body, "<script", "<img", `"><`)
 	mustContain(t, resp.Body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;")
+
+	// The token comes from the link, which anyone can forge: one that cannot be a token
+	// never reaches the page.
+	resp, _ = serve(t, fake, pageEvent(`"><script>alert(2)</script>`, nil))
+	checkPage(t, resp, http.StatusBadRequest)
+	mustNotContain(t, resp.Body, "<script", "alert(2)")
 }
 
 func TestConfirmPageErrors(t *testing.T) {
@@ -327,7 +332,7 @@ func TestConfirmDecision(t *testing.T) {
 			calls := 0
 			fake := &fakeContacts{decide: func(_ context.Context, d contact.Decision) (contact.Change, error) {
 				calls++
-				want := contact.Decision{ChangeID: "c0ffee", Token: linkToken, Caller: "", Accept: tt.wantAccept}
+				want := contact.Decision{ChangeID: sampleChangeID, Token: linkToken, Caller: "", Accept: tt.wantAccept}
 				if d != want {
 					t.Errorf("Decide(%+v), want %+v", d, want)
 				}
@@ -380,7 +385,7 @@ func TestConfirmDecisionErrors(t *testing.T) {
 			}}
 			e := newEvent(decideRoute, "")
 			e.Headers = map[string]string{"content-type": tt.contentType}
-			e.PathParameters = map[string]string{"id": "c0ffee"}
+			e.PathParameters = map[string]string{"id": sampleChangeID}
 			e.Body = tt.body
 			resp, _ := serve(t, fake, e)
 			checkPage(t, resp, tt.wantStatus)

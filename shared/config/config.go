@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,12 +41,20 @@ const (
 	RequestExpiry        = "REQUEST_EXPIRY"
 	EventBusName         = "EVENT_BUS_NAME"
 	IdentityClaim        = "IDENTITY_CLAIM"
+	// The abuse limits, each a count and a window, like "10/1m": the requests one caller
+	// may create, the emails one account may be sent on others' behalf, and the wrong
+	// tokens one source may present for one request. Optional: unset, the domain's
+	// defaults hold.
+	LimitRequests    = "LIMIT_REQUESTS"
+	LimitEmails      = "LIMIT_EMAILS"
+	LimitWrongTokens = "LIMIT_WRONG_TOKENS"
 )
 
 // Variables lists every variable of this package, in the order of the constants.
 var Variables = []string{
 	ContactsTable, RequestsTable, StateMachineARN, MailFrom, MailConfigurationSet,
 	PublicBaseURL, RequestExpiry, EventBusName, IdentityClaim,
+	LimitRequests, LimitEmails, LimitWrongTokens,
 }
 
 // Groups of variables that go together.
@@ -76,6 +85,23 @@ var Required = map[string][]string{
 	"bounce":    with(tables, []string{EventBusName}),
 }
 
+// Optional names, for the functions that read some, the variables read when they are set
+// and left to the domain's defaults otherwise: the functions that create requests or send
+// tokens read the limits they enforce.
+var Optional = map[string][]string{
+	"request":  {LimitRequests, LimitEmails},
+	"resend":   {LimitEmails},
+	"operator": {LimitEmails},
+	"confirm":  {LimitWrongTokens},
+}
+
+// The bounds of a limit's count and window.
+const (
+	MaxLimitCount  = 1_000_000
+	MinLimitWindow = time.Second
+	MaxLimitWindow = 744 * time.Hour // 31 days
+)
+
 // The bounds of REQUEST_EXPIRY on a deployed function; the template's RequestExpiry
 // parameter allows the same range.
 const (
@@ -83,8 +109,8 @@ const (
 	MaxExpiry = 8760 * time.Hour // 365 days
 )
 
-// Settings are one function's settings. Only the fields of the variables Required names for
-// the function are set.
+// Settings are one function's settings. Only the fields of the variables Required and
+// Optional name for the function are set.
 type Settings struct {
 	Function             string
 	Tables               store.Tables
@@ -95,6 +121,10 @@ type Settings struct {
 	Expiry               time.Duration
 	EventBusName         string
 	IdentityClaim        string
+	// The abuse limits; zero where the variable is unset.
+	CreationLimit   contact.Limit
+	EmailLimit      contact.Limit
+	WrongTokenLimit contact.Limit
 }
 
 // Load reads function's settings from the process environment.
@@ -117,6 +147,9 @@ func Read(function string, getenv func(string) string) (Settings, error) {
 			missing = append(missing, name)
 		}
 		value[name] = v
+	}
+	for _, name := range Optional[function] {
+		value[name] = strings.TrimSpace(getenv(name))
 	}
 	s := Settings{
 		Function:             function,
@@ -143,6 +176,16 @@ func Read(function string, getenv func(string) string) (Settings, error) {
 			bad = append(bad, fmt.Sprintf("%s=%q is not an http(s) URL without query or fragment", PublicBaseURL, v))
 		}
 	}
+	for name, limit := range map[string]*contact.Limit{LimitRequests: &s.CreationLimit, LimitEmails: &s.EmailLimit, LimitWrongTokens: &s.WrongTokenLimit} {
+		if v := value[name]; v != "" {
+			l, err := ParseLimit(name, v)
+			if err != nil {
+				bad = append(bad, err.Error())
+			}
+			*limit = l
+		}
+	}
+	slices.Sort(bad) // the limits were read in map order
 	var problems []string
 	if len(missing) > 0 {
 		problems = append(problems, "missing environment variables: "+strings.Join(missing, ", "))
@@ -163,6 +206,19 @@ func ParseExpiry(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q is not a positive duration like 336h", RequestExpiry, s)
 	}
 	return d, nil
+}
+
+// ParseLimit reads the value of the limit variable name: a count, a slash and a window,
+// like 10/1m or 20/1h.
+func ParseLimit(name, v string) (contact.Limit, error) {
+	count, window, ok := strings.Cut(v, "/")
+	n, errN := strconv.Atoi(strings.TrimSpace(count))
+	d, errD := time.ParseDuration(strings.TrimSpace(window))
+	if !ok || errN != nil || errD != nil || n < 1 || n > MaxLimitCount || d < MinLimitWindow || d > MaxLimitWindow {
+		return contact.Limit{}, fmt.Errorf("%s=%q is not a limit like 10/1m: a count from 1 to %d, a slash, a window from %s to %s",
+			name, v, MaxLimitCount, MinLimitWindow, formatHours(MaxLimitWindow))
+	}
+	return contact.Limit{Max: n, Window: d}, nil
 }
 
 func formatHours(d time.Duration) string { return fmt.Sprintf("%dh", d/time.Hour) }
@@ -188,6 +244,10 @@ func Manager(ctx context.Context, s Settings, log *slog.Logger) (*contact.Manage
 		Notifier: mail.NewNotifier(sender, s.PublicBaseURL),
 		Logger:   log,
 		Expiry:   s.Expiry,
+
+		CreationLimit:   s.CreationLimit,
+		EmailLimit:      s.EmailLimit,
+		WrongTokenLimit: s.WrongTokenLimit,
 	}
 	if s.EventBusName != "" {
 		cfg.Publisher = eventbus.New(eventbridge.NewFromConfig(aws), s.EventBusName)

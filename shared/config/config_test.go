@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/servicecontacts/servicecontacts/shared/config"
+	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -175,4 +176,82 @@ func TestParseExpiry(t *testing.T) {
 			t.Errorf("ParseExpiry(%q) = %v, %v; want %v, ok %v", tc.value, got, err, tc.want, tc.ok)
 		}
 	}
+}
+
+func TestReadLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		function string
+		env      map[string]string
+		want     config.Settings // only the limits are compared
+		wantErr  []string        // in the error; none when empty
+	}{
+		{"unset: the domain's defaults", "request", full, config.Settings{}, nil},
+		{"requests and emails", "request", withAll(map[string]string{config.LimitRequests: "3/1m", config.LimitEmails: " 40 / 2h "}),
+			config.Settings{CreationLimit: contact.Limit{Max: 3, Window: time.Minute}, EmailLimit: contact.Limit{Max: 40, Window: 2 * time.Hour}}, nil},
+		{"wrong tokens on the confirm function", "confirm", with(config.LimitWrongTokens, "5/15m"),
+			config.Settings{WrongTokenLimit: contact.Limit{Max: 5, Window: 15 * time.Minute}}, nil},
+		{"emails on the resend function", "resend", with(config.LimitEmails, "1/1s"),
+			config.Settings{EmailLimit: contact.Limit{Max: 1, Window: time.Second}}, nil},
+		{"a function that enforces none ignores them", "list", withAll(map[string]string{config.LimitRequests: "nonsense", config.LimitEmails: "0/0s"}),
+			config.Settings{}, nil},
+		{"no slash", "request", with(config.LimitRequests, "10"), config.Settings{}, []string{`LIMIT_REQUESTS="10" is not a limit like 10/1m`}},
+		{"no window", "request", with(config.LimitRequests, "10/"), config.Settings{}, []string{`LIMIT_REQUESTS="10/"`}},
+		{"a zero count", "request", with(config.LimitEmails, "0/1h"), config.Settings{}, []string{`LIMIT_EMAILS="0/1h"`}},
+		{"a count too large", "request", with(config.LimitEmails, "1000001/1h"), config.Settings{}, []string{`LIMIT_EMAILS`}},
+		{"a window under a second", "confirm", with(config.LimitWrongTokens, "5/500ms"), config.Settings{}, []string{`LIMIT_WRONG_TOKENS="5/500ms"`, "from 1s to 744h"}},
+		{"a window over a month", "confirm", with(config.LimitWrongTokens, "5/745h"), config.Settings{}, []string{`LIMIT_WRONG_TOKENS`}},
+		{"every malformed one named", "request", withAll(map[string]string{config.LimitRequests: "x/1m", config.LimitEmails: "1/y"}),
+			config.Settings{}, []string{"LIMIT_REQUESTS", "LIMIT_EMAILS"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := config.Read(tc.function, env(tc.env))
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not say %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			limits := func(s config.Settings) []contact.Limit {
+				return []contact.Limit{s.CreationLimit, s.EmailLimit, s.WrongTokenLimit}
+			}
+			if d := cmp.Diff(limits(tc.want), limits(got)); d != "" {
+				t.Errorf("limits (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// Every optional variable is one of the package's, read by a function that exists, and
+// never also required.
+func TestOptionalVariables(t *testing.T) {
+	for f, vars := range config.Optional {
+		if _, ok := config.Required[f]; !ok {
+			t.Errorf("Optional names %q, which is no function of Required", f)
+		}
+		for _, v := range vars {
+			if !slices.Contains(config.Variables, v) {
+				t.Errorf("%s reads %s, which is not in config.Variables", f, v)
+			}
+			if slices.Contains(config.Required[f], v) {
+				t.Errorf("%s both requires and optionally reads %s", f, v)
+			}
+		}
+	}
+}
+
+func withAll(values map[string]string) map[string]string {
+	m := without()
+	for k, v := range values {
+		m[k] = v
+	}
+	return m
 }

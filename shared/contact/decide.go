@@ -14,6 +14,9 @@ type Decision struct {
 	// Caller is the authenticated account answering through the API, or "" when the token
 	// alone authenticates (the emailed link).
 	Caller string
+	// Source is the client's network address (API Gateway's source IP). Wrong tokens are
+	// limited per source: the caller's account when there is one, otherwise this address.
+	Source string
 	Accept bool
 }
 
@@ -27,14 +30,15 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 			return Change{}, err
 		}
 	}
+	from := source(d.Caller, d.Source)
+	if err := m.checkWrongTokens(ctx, d.ChangeID, from); err != nil {
+		return Change{}, err
+	}
 	var nic string
 	c, err := m.update(ctx, d.ChangeID, func(c *Change) error {
-		p, err := m.usableParty(c, d.Token)
+		p, err := m.usableParty(c, d.Token, d.Caller)
 		if err != nil {
 			return err
-		}
-		if d.Caller != "" && p.NIC != d.Caller {
-			return Errorf(ErrForbidden, "invalid_token", "this token is not yours")
 		}
 		nic = p.NIC
 		now := m.now()
@@ -56,6 +60,9 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 		}
 		return c.take(StepApplying, now, System, "")
 	})
+	if isWrongToken(err) {
+		return Change{}, m.wrongToken(ctx, c, from, d.Caller, err)
+	}
 	if err != nil {
 		return Change{}, err
 	}
@@ -69,12 +76,35 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 	return m.answerTasks(ctx, c, nic), nil
 }
 
-// usableParty checks that a token may still be used on c and returns its party.
-func (m *Manager) usableParty(c *Change, token string) (*Party, error) {
+// wrongTokenCode is the code of the one answer to every token that is not the caller's:
+// unknown, made up, of another request or of another party alike, so that a stranger learns
+// nothing from it.
+const wrongTokenCode = "invalid_token"
+
+func errWrongToken() error {
+	return &Error{Kind: ErrForbidden, Code: wrongTokenCode, Message: "this token is not valid for this request"}
+}
+
+func isWrongToken(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == wrongTokenCode
+}
+
+// usableParty checks that a token may still be used on c and returns its party. When caller
+// is set (the API, where the caller is signed in), only the caller's own tokens are looked
+// at: any other, another party's included, is a wrong token, and whether it was used or
+// replaced is not told. Through the emailed link (caller ""), the token alone authenticates:
+// whoever holds it is the party it was emailed to, who may learn that it was used or
+// replaced; a token that no party was ever sent is a wrong token there too. Nothing about
+// the request's state is told before the token is known.
+func (m *Manager) usableParty(c *Change, token, caller string) (*Party, error) {
 	p, match := c.partyForToken(token)
+	if caller != "" && (p == nil || p.NIC != caller) {
+		match = tokenUnknown
+	}
 	switch {
 	case match == tokenUnknown:
-		return nil, Errorf(ErrForbidden, "invalid_token", "this token is not valid for request %s", c.ID)
+		return nil, errWrongToken()
 	case match == tokenReplaced:
 		return nil, Errorf(ErrGone, "token_replaced", "this token was replaced by a newer one; use the latest email")
 	case p.Status != Waiting:
@@ -134,17 +164,25 @@ func (m *Manager) answerTasks(ctx context.Context, c Change, nic string) Change 
 	return saved
 }
 
-// Lookup returns the request a token belongs to and the account of its party, for the page
-// behind the emailed link. It changes nothing: mail scanners open links.
-func (m *Manager) Lookup(ctx context.Context, id, token string) (Change, Account, error) {
+// Lookup returns the request a token belongs to and the account of its party, for the
+// page behind the emailed link opened from address (the client's IP address). It changes nothing of the request but
+// the count of wrong tokens: mail scanners open links, with the right token.
+func (m *Manager) Lookup(ctx context.Context, id, token, address string) (Change, Account, error) {
 	if token == "" {
 		return Change{}, Account{}, Errorf(ErrInvalid, "missing_token", "the confirmation token is missing")
+	}
+	from := source("", address)
+	if err := m.checkWrongTokens(ctx, id, from); err != nil {
+		return Change{}, Account{}, err
 	}
 	c, err := m.store.Change(ctx, id)
 	if err != nil {
 		return Change{}, Account{}, fmt.Errorf("load request %s: %w", id, err)
 	}
-	p, err := m.usableParty(&c, token)
+	p, err := m.usableParty(&c, token, "")
+	if isWrongToken(err) {
+		return Change{}, Account{}, m.wrongToken(ctx, c, from, "", err)
+	}
 	if err != nil {
 		return c, Account{}, err
 	}

@@ -2,6 +2,7 @@ package contact_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -197,8 +198,19 @@ func TestDecideTokenErrors(t *testing.T) {
 				_, err := e.m.Decide(e.ctx, d)
 				wantError(t, err, tt.kind, tt.code)
 
-				if diff := cmp.Diff(before, e.change(c.ID)); diff != "" {
-					t.Errorf("a refused decision changed the request (-before +after):\n%s", diff)
+				// A wrong token is recorded in the history, without the token, and
+				// nothing else changes.
+				want := before
+				if tt.code == "invalid_token" {
+					by := d.Caller
+					if by == "" {
+						by = contact.Anonymous
+					}
+					want.History = append(slices.Clone(before.History), contact.Event{At: e.clock.Now(), By: by, Event: contact.EventTokenRejected, Detail: "1 wrong token"})
+					want.Version++
+				}
+				if diff := cmp.Diff(want, e.change(c.ID)); diff != "" {
+					t.Errorf("a refused decision changed the request (-want +got):\n%s", diff)
 				}
 				if n := len(e.mail.Attempts()); n != notices {
 					t.Errorf("%d notices sent by a refused decision", n-notices)
@@ -360,7 +372,7 @@ func TestLookup(t *testing.T) {
 		token := e.mail.Token(c.ID, nwc)
 		before := e.change(c.ID)
 		for range 2 { // a mail scanner opening the link twice changes nothing
-			got, acct, err := e.m.Lookup(e.ctx, c.ID, token)
+			got, acct, err := e.m.Lookup(e.ctx, c.ID, token, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -371,19 +383,19 @@ func TestLookup(t *testing.T) {
 		if diff := cmp.Diff(before, e.change(c.ID)); diff != "" {
 			t.Errorf("Lookup changed the request (-before +after):\n%s", diff)
 		}
-		_, _, err := e.m.Lookup(e.ctx, c.ID, "")
+		_, _, err := e.m.Lookup(e.ctx, c.ID, "", "")
 		wantError(t, err, contact.ErrInvalid, "missing_token")
-		_, _, err = e.m.Lookup(e.ctx, c.ID, "guess")
+		_, _, err = e.m.Lookup(e.ctx, c.ID, "guess", "")
 		wantError(t, err, contact.ErrForbidden, "invalid_token")
-		if _, _, err := e.m.Lookup(e.ctx, "no-such-request", token); !errors.Is(err, contact.ErrNotFound) {
+		if _, _, err := e.m.Lookup(e.ctx, "no-such-request", token, ""); !errors.Is(err, contact.ErrNotFound) {
 			t.Errorf("Lookup of an unknown request: %v, want not found", err)
 		}
 		e.decide(c.ID, nwc, true)
-		_, _, err = e.m.Lookup(e.ctx, c.ID, token)
+		_, _, err = e.m.Lookup(e.ctx, c.ID, token, "")
 		wantError(t, err, contact.ErrGone, "token_used")
 		// A party whose account is gone still sees the page, under its handle.
 		e.deleteAccount(adm)
-		got, acct, err := e.m.Lookup(e.ctx, c.ID, e.mail.Token(c.ID, adm))
+		got, acct, err := e.m.Lookup(e.ctx, c.ID, e.mail.Token(c.ID, adm), "")
 		if err != nil || got.ID != c.ID || acct.NIC != adm || acct.Email != "" {
 			t.Errorf("Lookup for a party without account = %s, %+v, %v", got.ID, acct, err)
 		}

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"regexp"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -44,4 +45,16 @@ func ValidServiceType(t string) bool {
 // ValidEmail reports whether s has the form of one email address.
 func ValidEmail(s string) bool {
 	return utf8.RuneCountInString(s) <= MaxEmailLength && emailPattern.MatchString(s)
+}
+
+// maxQuoted bounds how much of a caller's input an error message repeats.
+const maxQuoted = 64
+
+// quoted quotes s for an error message, cut to maxQuoted runes: input of any length may
+// be refused, but never repeated whole into answers and logs.
+func quoted(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:maxQuoted])) + "…"
 }

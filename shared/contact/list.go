@@ -8,7 +8,7 @@ import (
 // ListServices lists the services on which caller holds a role.
 func (m *Manager) ListServices(ctx context.Context, caller string, q ServiceQuery) (ServicePage, error) {
 	if q.Role != "" && !q.Role.Valid() {
-		return ServicePage{}, Errorf(ErrInvalid, "invalid_role", "role must be admin, tech or billing, not %q", q.Role)
+		return ServicePage{}, Errorf(ErrInvalid, "invalid_role", "role must be admin, tech or billing, not %s", quoted(string(q.Role)))
 	}
 	limit, err := pageSize(q.Limit)
 	if err != nil {
@@ -25,7 +25,7 @@ func (m *Manager) ListServices(ctx context.Context, caller string, q ServiceQuer
 // ListChanges lists the requests caller is involved in, newest first.
 func (m *Manager) ListChanges(ctx context.Context, caller string, q ChangeQuery) (ChangePage, error) {
 	if q.State != "" && !q.State.Valid() {
-		return ChangePage{}, Errorf(ErrInvalid, "invalid_state", "unknown state %q", q.State)
+		return ChangePage{}, Errorf(ErrInvalid, "invalid_state", "unknown state %s", quoted(string(q.State)))
 	}
 	limit, err := pageSize(q.Limit)
 	if err != nil {

@@ -40,6 +40,13 @@ type Config struct {
 	// OwnerWindow is how long the writer that owes an email has to send it before the
 	// reconciler does (DefaultOwnerWindow when zero).
 	OwnerWindow time.Duration
+	// The abuse limits (DefaultCreationLimit, DefaultEmailLimit and DefaultWrongTokenLimit
+	// for the fields left zero), counted in the store so that every function instance
+	// shares them: the requests one caller creates, the emails sent to one account on
+	// others' behalf, and the wrong tokens one source presents for one request.
+	CreationLimit   Limit
+	EmailLimit      Limit
+	WrongTokenLimit Limit
 }
 
 // Manager carries out the use cases: listing, requesting, confirming, cancelling and resending
@@ -56,6 +63,7 @@ type Manager struct {
 	resendInterval time.Duration
 	maxResends     int
 	timing         timing
+	limits         limits
 }
 
 // New returns a Manager; zero values in cfg take the product defaults.
@@ -64,6 +72,11 @@ func New(cfg Config) *Manager {
 		store: cfg.Store, workflow: cfg.Workflow, notifier: cfg.Notifier, publisher: cfg.Publisher, log: cfg.Logger, now: cfg.Now,
 		expiry: cfg.Expiry, resendInterval: cfg.ResendInterval, maxResends: cfg.MaxResends,
 		timing: timing{startGrace: cfg.StartGrace, applyGrace: cfg.ApplyGrace, ownerWindow: cfg.OwnerWindow},
+		limits: limits{
+			creation:   cfg.CreationLimit.orDefault(DefaultCreationLimit),
+			email:      cfg.EmailLimit.orDefault(DefaultEmailLimit),
+			wrongToken: cfg.WrongTokenLimit.orDefault(DefaultWrongTokenLimit),
+		},
 	}
 	if m.log == nil {
 		m.log = slog.Default()

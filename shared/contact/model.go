@@ -49,7 +49,7 @@ var nicPattern = regexp.MustCompile(`^[a-z]{2}[0-9]+-ovh$`)
 func NormalizeNIC(s string) (string, error) {
 	nic := strings.ToLower(strings.TrimSpace(s))
 	if !nicPattern.MatchString(nic) || len(nic) > 64 {
-		return "", Errorf(ErrInvalid, "invalid_nic", "%q is not a NIC handle (two letters, digits, -ovh, like xx11111-ovh)", s)
+		return "", Errorf(ErrInvalid, "invalid_nic", "%s is not a NIC handle (two letters, digits, -ovh, like xx11111-ovh)", quoted(s))
 	}
 	return nic, nil
 }

@@ -146,7 +146,7 @@ func checkAccount(a Account) error {
 	case !ValidEmail(a.Email):
 		return Errorf(ErrInvalid, "invalid_email", "email must be an address like name@example.com, at most %d characters", MaxEmailLength)
 	case !a.Language.Valid():
-		return Errorf(ErrInvalid, "invalid_language", "language must be en, fr or it, not %q", a.Language)
+		return Errorf(ErrInvalid, "invalid_language", "language must be en, fr or it, not %s", quoted(string(a.Language)))
 	}
 	return nil
 }
@@ -255,7 +255,7 @@ func (m *Manager) endedByEdit(ctx context.Context, prev, s Service) ([]string, e
 // checkService normalizes s and checks that its holders are accounts.
 func (m *Manager) checkService(ctx context.Context, s Service) (Service, error) {
 	if !ValidServiceID(s.ID) {
-		return Service{}, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", s.ID)
+		return Service{}, Errorf(ErrInvalid, "invalid_service_id", "%s is not a service id", quoted(s.ID))
 	}
 	if !ValidServiceType(s.Type) {
 		return Service{}, Errorf(ErrInvalid, "invalid_type", "type must be lowercase letters, digits and dashes, like domain")
@@ -265,7 +265,7 @@ func (m *Manager) checkService(ctx context.Context, s Service) (Service, error) 
 	for _, role := range Roles {
 		nic, err := NormalizeNIC(s.Contacts[role])
 		if err != nil {
-			return Service{}, Errorf(ErrInvalid, "invalid_nic", "%s: %q is not a NIC handle", role, s.Contacts[role])
+			return Service{}, Errorf(ErrInvalid, "invalid_nic", "%s: %s is not a NIC handle", role, quoted(s.Contacts[role]))
 		}
 		if _, err := accounts.get(ctx, nic); errors.Is(err, ErrNotFound) {
 			return Service{}, Errorf(ErrRule, "contact_not_found", "%s: no account %s", role, nic)
@@ -298,7 +298,7 @@ func serviceChanges(prev, s Service, exists bool) []string {
 // parties are told. Deleting a service that is gone changes nothing.
 func (m *Manager) DeleteService(ctx context.Context, by, id string) (bool, error) {
 	if !ValidServiceID(id) {
-		return false, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", id)
+		return false, Errorf(ErrInvalid, "invalid_service_id", "%s is not a service id", quoted(id))
 	}
 	for attempt := 0; ; attempt++ {
 		prev, err := m.store.Service(ctx, id)
@@ -435,7 +435,7 @@ func (m *Manager) FindChanges(ctx context.Context, q ChangeSearch) (ChangePage, 
 		return ChangePage{}, Errorf(ErrInvalid, "missing_filter", "name a serviceId or a nic")
 	}
 	if q.State != "" && !q.State.Valid() {
-		return ChangePage{}, Errorf(ErrInvalid, "invalid_state", "unknown state %q", q.State)
+		return ChangePage{}, Errorf(ErrInvalid, "invalid_state", "unknown state %s", quoted(string(q.State)))
 	}
 	limit, err := pageSize(q.Limit)
 	if err != nil {
@@ -455,7 +455,7 @@ func (m *Manager) FindChanges(ctx context.Context, q ChangeSearch) (ChangePage, 
 		return page, nil
 	}
 	if !ValidServiceID(q.ServiceID) {
-		return ChangePage{}, Errorf(ErrInvalid, "invalid_service_id", "%q is not a service id", q.ServiceID)
+		return ChangePage{}, Errorf(ErrInvalid, "invalid_service_id", "%s is not a service id", quoted(q.ServiceID))
 	}
 	page, err := m.store.ChangesOfService(ctx, q.ServiceID, cq)
 	if err != nil {

@@ -65,6 +65,14 @@ type Store interface {
 	// DueRecords returns the ids of up to limit records whose DueAt is not after t, the
 	// most overdue first.
 	DueRecords(ctx context.Context, t time.Time, limit int) ([]string, error)
+
+	// Count adds each use to its counter, atomically and all or none: when a use would
+	// take its counter past its Max, nothing is counted and the error is a *LimitReached
+	// naming that use. Counters with the same key in different windows are different
+	// counters; a counter is forgotten after its window's End.
+	Count(ctx context.Context, uses []Use) error
+	// Counted returns the count of c (0 for a counter never used).
+	Counted(ctx context.Context, c Counter) (int, error)
 }
 
 // ServiceQuery filters and pages ServicesOf.

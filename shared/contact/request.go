@@ -52,6 +52,9 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 		tokens[c.ID] = partyTokens
 	}
 
+	if err := m.countCreation(ctx, caller, changes, now); err != nil {
+		return nil, err
+	}
 	if err := m.store.CreateChanges(ctx, changes); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, Errorf(ErrConflict, "request_open", "another request for %s changed its contacts first; reload and try again", svc.ID)

@@ -23,6 +23,7 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 // resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits.
 func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Change) error) (Change, error) {
 	var tokens map[string]string
+	counted := false // the emails, once: fn runs again after a lost race
 	c, err := m.update(ctx, id, func(c *Change) error {
 		if err := allow(c); err != nil {
 			return err
@@ -38,6 +39,12 @@ func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Chang
 		case !c.LastResendAt.IsZero() && now.Sub(c.LastResendAt) < m.resendInterval:
 			wait := int((m.resendInterval - now.Sub(c.LastResendAt) + time.Second - 1) / time.Second)
 			return &Error{Kind: ErrRateLimited, Code: "resend_too_soon", Message: fmt.Sprintf("wait %d seconds before resending again", wait), RetryAfter: wait}
+		}
+		if !counted {
+			if err := m.countResend(ctx, by, c.WaitingFor(), now); err != nil {
+				return err
+			}
+			counted = true
 		}
 		tokens = map[string]string{}
 		for i := range c.Parties {

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -177,5 +178,14 @@ func TestTokens(t *testing.T) {
 		if match != tt.match || (p != nil && p.NIC != tt.nic) || (p == nil && tt.nic != "") {
 			t.Errorf("partyForToken(%q) = %v, %v; want %s, %v", tt.token, p, match, tt.nic, tt.match)
 		}
+	}
+}
+
+// A refused input is never repeated whole: messages quote at most its first 64 characters.
+func TestRefusedInputIsQuotedBounded(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	_, err := NormalizeNIC(long)
+	if err == nil || len(err.Error()) > 300 {
+		t.Errorf("NormalizeNIC of 5,000 characters: error of %d bytes, want a short one", len(err.Error()))
 	}
 }

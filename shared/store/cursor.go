@@ -26,14 +26,30 @@ func encodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// decodeCursor decodes a cursor the store returned. Anything else is refused before a key
+// is built of it: a cursor too long, not base64url of JSON, or whose keys would not fit
+// DynamoDB's bounds.
 func decodeCursor[T any](cursor string) (T, error) {
 	var v T
 	if cursor == "" {
 		return v, nil
 	}
+	if len(cursor) > MaxCursorLength {
+		return v, errBadCursor()
+	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || json.Unmarshal(b, &v) != nil {
 		return v, errBadCursor()
+	}
+	switch c := any(v).(type) {
+	case string:
+		if !validServicesCursor(c) {
+			return v, errBadCursor()
+		}
+	case changesCursor:
+		if !c.valid() {
+			return v, errBadCursor()
+		}
 	}
 	return v, nil
 }

@@ -96,21 +96,30 @@ type TableAPI interface {
 // indexes are active. It is for the local stack and tests; on AWS the SAM template creates
 // them.
 func CreateTables(ctx context.Context, api TableAPI, t Tables) error {
+	_, err := EnsureTables(ctx, api, t)
+	return err
+}
+
+// EnsureTables is CreateTables, and reports whether it created both tables: a stack run
+// again on the same endpoint finds them, with what an earlier run left in them.
+func EnsureTables(ctx context.Context, api TableAPI, t Tables) (created bool, err error) {
+	created = true
 	for _, in := range []*dynamodb.CreateTableInput{ContactsTable(t.Contacts), RequestsTable(t.Requests)} {
 		_, err := api.CreateTable(ctx, in)
 		if _, exists := errors.AsType[*types.ResourceInUseException](err); exists {
-			continue // kept from an earlier run: `make run DYNAMODB_ENDPOINT=...` again
+			created = false // kept from an earlier run: `make run DYNAMODB_ENDPOINT=...` again
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
+			return false, fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
 		}
 	}
 	for _, name := range []string{t.Contacts, t.Requests} {
 		if err := waitActive(ctx, api, name); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return created, nil
 }
 
 func waitActive(ctx context.Context, api TableAPI, name string) error {

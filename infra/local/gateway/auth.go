@@ -45,7 +45,7 @@ var operatorName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
 // letters, digits or any of "+=,.@_-".
 func CheckOperatorName(name string) error {
 	if !operatorName.MatchString(name) {
-		return fmt.Errorf("operator name %q is not an IAM user name (1 to 64 of A-Z a-z 0-9 +=,.@_-)", name)
+		return fmt.Errorf("operator name %.70q is not an IAM user name (1 to 64 of A-Z a-z 0-9 +=,.@_-)", name)
 	}
 	return nil
 }

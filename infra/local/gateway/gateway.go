@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -25,6 +26,14 @@ import (
 
 // maxBodyBytes is API Gateway HTTP API's payload quota.
 const maxBodyBytes = 10 << 20
+
+// LocalPrefix is where the local stack's own endpoints live (the mail catcher, the event
+// log): the only paths, besides the routes, that the gateway does not answer itself.
+const LocalPrefix = "/_local/"
+
+// maxLoggedLength bounds what the access log writes of a request's path and query, and the
+// reasons it gives: a caller controls them.
+const maxLoggedLength = 512
 
 // Function is a Lambda handler behind an HTTP API route.
 type Function func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -41,8 +50,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for token validity and event times; time.Now when nil.
 	Now func() time.Time
-	// Fallback serves the requests whose path matches no route (the local-only endpoints);
-	// without it they get API Gateway's 404.
+	// Fallback serves the local-only endpoints: the requests whose path is under LocalPrefix
+	// and matches no route. Every other path no route serves gets API Gateway's 404, with
+	// or without a fallback.
 	Fallback http.Handler
 	// CORSOrigins are the browser origins allowed to call the API, as the HttpApi's
 	// CorsConfiguration lists them on AWS ("*" for any); none when empty, and then the
@@ -104,7 +114,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		g.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("path", redactedURI(r.URL)),
+			slog.String("path", clip(redactedURI(r.URL), maxLoggedLength)),
 			slog.Int("status", rec.statusOr(http.StatusOK)),
 			slog.Duration("duration", g.now().Sub(start)),
 			slog.String("apigwRequestId", requestID),
@@ -112,7 +122,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	match, found := g.routes.lookup(r.Method, r.URL.EscapedPath())
-	if found == noPath && g.fallback != nil {
+	if found == noPath && g.fallback != nil && isLocal(r.URL.Path) {
 		g.fallback.ServeHTTP(rec, r)
 		return
 	}
@@ -139,7 +149,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if authorizer, err = g.authorizeOperator(r, start); err != nil {
 			g.logger.LogAttrs(r.Context(), slog.LevelInfo, "forbidden",
-				slog.String("apigwRequestId", requestID), slog.String("reason", err.Error()))
+				slog.String("apigwRequestId", requestID), slog.String("reason", clip(err.Error(), maxLoggedLength)))
 			// IAM's answer to an unsigned or wrongly signed call: no challenge, no reason.
 			writeMessage(out, http.StatusForbidden, "Forbidden")
 			return
@@ -148,7 +158,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if authorizer, err = g.authorizeCustomer(r, start); err != nil {
 			g.logger.LogAttrs(r.Context(), slog.LevelInfo, "unauthorized",
-				slog.String("apigwRequestId", requestID), slog.String("reason", err.Error()))
+				slog.String("apigwRequestId", requestID), slog.String("reason", clip(err.Error(), maxLoggedLength)))
 			out.Header().Set("Www-Authenticate", bearerChallenge(err))
 			writeMessage(out, http.StatusUnauthorized, "Unauthorized")
 			return
@@ -181,6 +191,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		)
 		writeMessage(out, http.StatusInternalServerError, "Internal Server Error")
 	}
+}
+
+// isLocal reports whether path is one of the local stack's own endpoints.
+func isLocal(path string) bool {
+	return path+"/" == LocalPrefix || strings.HasPrefix(path, LocalPrefix)
+}
+
+// clip bounds s to at most n bytes, cut on a rune boundary and marked with "…" when cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // bearerChallenge is the www-authenticate value of a refusal: a bare "Bearer" when no token

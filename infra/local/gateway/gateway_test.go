@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -163,29 +164,55 @@ func TestRouting(t *testing.T) {
 	}
 }
 
-func TestFallbackServesPathsWithoutRoutes(t *testing.T) {
+func TestFallbackServesTheLocalPathsOnly(t *testing.T) {
 	t.Parallel()
 	fallback := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 	})
-	g := newTestGateway(t, echo, Options{Fallback: fallback})
 	tests := []struct {
 		name         string
 		method, path string
 		wantStatus   int
 	}{
 		{"local endpoint", "GET", "/_local/mail", http.StatusTeapot},
-		{"unknown path", "GET", "/nowhere", http.StatusTeapot},
+		{"local endpoint, another method", "DELETE", "/_local/mail", http.StatusTeapot},
+		{"local root", "GET", "/_local", http.StatusTeapot},
+		{"unknown path", "GET", "/nowhere", http.StatusNotFound},
+		{"root", "GET", "/", http.StatusNotFound},
+		{"like a local path", "GET", "/_localx/mail", http.StatusNotFound},
+		{"local path encoded", "GET", "/%5Flocal/mail", http.StatusTeapot},
+		{"a route's path and more", "GET", "/me/services/more", http.StatusNotFound},
+		{"empty path parameter", "POST", "/me/contact-changes//accept", http.StatusNotFound},
 		{"route path with another method stays API Gateway's", "DELETE", "/me/services", http.StatusNotFound},
 		{"route", "GET", "/contact-changes/c0ffee/confirm", http.StatusOK},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, body := serve(g, httptest.NewRequest(tt.method, tt.path, nil))
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status %d, want %d; body %s", resp.StatusCode, tt.wantStatus, body)
-			}
-		})
+	for _, withFallback := range []bool{true, false} {
+		opts := Options{}
+		if withFallback {
+			opts.Fallback = fallback
+		}
+		g := newTestGateway(t, echo, opts)
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/fallback %v", tt.name, withFallback), func(t *testing.T) {
+				want := tt.wantStatus
+				if want == http.StatusTeapot && !withFallback {
+					want = http.StatusNotFound
+				}
+				resp, body := serve(g, httptest.NewRequest(tt.method, tt.path, nil))
+				if resp.StatusCode != want {
+					t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, body)
+				}
+				// API Gateway's own 404, JSON, as on AWS.
+				if want == http.StatusNotFound {
+					if got := string(body); got != `{"message":"Not Found"}` {
+						t.Errorf("body %s, want API Gateway's", got)
+					}
+					if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+						t.Errorf("Content-Type %q, want application/json", ct)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -681,6 +708,8 @@ func TestAccessLog(t *testing.T) {
 		{"encoded token name redacted", "/contact-changes/c0ffee/confirm?%74oken=s3cr3t-value", "/contact-changes/c0ffee/confirm?%74oken=REDACTED", 200},
 		{"repeated token redacted", "/contact-changes/c0ffee/confirm?token=s3cr3t-value&token=s3cr3t-value", "/contact-changes/c0ffee/confirm?token=REDACTED&token=REDACTED", 200},
 		{"no query", "/me/services", "/me/services", 401},
+		{"path of 5,000 characters cut", "/me/contact-changes/" + strings.Repeat("a", 5000), "/me/contact-changes/" + strings.Repeat("a", maxLoggedLength-len("/me/contact-changes/")) + "…", 401},
+		{"query cut after the token is redacted", "/contact-changes/c0ffee/confirm?token=s3cr3t-value&x=" + strings.Repeat("b", 5000), "/contact-changes/c0ffee/confirm?token=REDACTED&x=" + strings.Repeat("b", maxLoggedLength-len("/contact-changes/c0ffee/confirm?token=REDACTED&x=")) + "…", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

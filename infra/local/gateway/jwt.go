@@ -62,7 +62,7 @@ func verify(secret []byte, token string, now time.Time) (map[string]any, error) 
 	// Pinning the algorithm rejects "none" and algorithm-confusion tokens before any
 	// signature check.
 	if header.Alg != "HS256" {
-		return nil, tokenError(fmt.Sprintf("signing method %s is invalid", header.Alg))
+		return nil, tokenError(fmt.Sprintf("signing method %s is invalid", clip(header.Alg, 40)))
 	}
 	signature, err := b64url.DecodeString(encodedSignature)
 	if err != nil || !hmac.Equal(signature, hs256(secret, encodedHeader+"."+encodedClaims)) {

@@ -71,6 +71,9 @@ type Options struct {
 	IdentityClaim string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// CreationLimit, EmailLimit and WrongTokenLimit are the abuse limits (the domain's
+	// defaults where zero).
+	CreationLimit, EmailLimit, WrongTokenLimit contact.Limit
 }
 
 // DefaultSweepEvery is the local reconciler's period.
@@ -101,12 +104,18 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		db = embedded.New()
 	}
 	tables := store.Tables{Contacts: opts.TablePrefix + "contacts", Requests: opts.TablePrefix + "requests"}
-	if err := store.CreateTables(ctx, db, tables); err != nil {
+	created, err := store.EnsureTables(ctx, db, tables)
+	if err != nil {
 		return nil, fmt.Errorf("create tables: %w", err)
 	}
 	st := store.New(db, tables)
-	if err := st.Load(ctx, opts.Seed); err != nil {
-		return nil, fmt.Errorf("load seed: %w", err)
+	// Tables kept from an earlier run keep what it left in them: the seed fills new ones.
+	if created {
+		if err := st.Load(ctx, opts.Seed); err != nil {
+			return nil, fmt.Errorf("load seed: %w", err)
+		}
+	} else {
+		log.Info("tables found: the seed is not loaded again", "contacts", tables.Contacts, "requests", tables.Requests)
 	}
 
 	box := mailbox.New(mailbox.WithLogger(log))
@@ -166,6 +175,10 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		StartGrace:  opts.StartGrace,
 		ApplyGrace:  opts.ApplyGrace,
 		OwnerWindow: opts.OwnerWindow,
+
+		CreationLimit:   opts.CreationLimit,
+		EmailLimit:      opts.EmailLimit,
+		WrongTokenLimit: opts.WrongTokenLimit,
 	})
 	steps = step.New(mgr, log)
 	stopSweeps := sweep(steps, cmp.Or(opts.SweepEvery, DefaultSweepEvery))

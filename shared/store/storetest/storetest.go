@@ -53,6 +53,8 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"RecordsRoundTrip", recordsRoundTrip},
 		{"EventsAndBouncesRoundTrip", eventsAndBouncesRoundTrip},
 		{"ChangesOfService", changesOfService},
+		{"CountWithinLimits", countWithinLimits},
+		{"CountConcurrently", countConcurrently},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
