@@ -1,13 +1,11 @@
 package fuzz_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -15,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -120,7 +117,7 @@ func TestSchemathesis(t *testing.T) {
 			opts := b.opts(t)
 			opts.Seed = demoSeed(t, seedFile)
 			opts.JWTSecret = secret
-			logs := &lineBound{}
+			logs := &stacktest.LongestLine{}
 			opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 			site := stacktest.Start(t, opts)
 
@@ -128,7 +125,7 @@ func TestSchemathesis(t *testing.T) {
 			out, err := fuzz(t, tool, document, site.URL, seed, examples)
 			elapsed := time.Since(start).Round(time.Second)
 			cases, summary := testCases(out)
-			longest, line := logs.longest()
+			longest, line := logs.Longest()
 			t.Logf("%s: %d cases in %s, seed %d, %d examples per operation, longest log line %d bytes: %s", b.name, cases, elapsed, seed, examples, longest, summary)
 			if err != nil {
 				t.Fatalf("schemathesis: %v\n%s", err, out)
@@ -227,31 +224,3 @@ func testCases(out string) (int, string) {
 	n, _ := strconv.Atoi(m[1])
 	return n, strings.TrimSpace(m[0])
 }
-
-// lineBound is a log destination that remembers its longest line.
-type lineBound struct {
-	mu      sync.Mutex
-	max     int
-	maxLine string
-}
-
-func (l *lineBound) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(p))
-	sc.Buffer(nil, len(p)+1)
-	for sc.Scan() {
-		if n := len(sc.Bytes()); n > l.max {
-			l.max, l.maxLine = n, sc.Text()
-		}
-	}
-	return len(p), nil
-}
-
-func (l *lineBound) longest() (int, string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.max, l.maxLine
-}
-
-var _ io.Writer = (*lineBound)(nil)

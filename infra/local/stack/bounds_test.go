@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -9,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
+	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 )
 
 // maxLogLine bounds every line the stack logs: no input is written whole into a log line.
@@ -74,7 +73,7 @@ func TestHugeInputsAreRefusedOnBothBackends(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			logs := &longestLine{}
+			logs := &stacktest.LongestLine{}
 			e := b.start(t, stack.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			for _, c := range calls {
 				t.Run(c.name, func(t *testing.T) {
@@ -111,7 +110,7 @@ func TestHugeInputsAreRefusedOnBothBackends(t *testing.T) {
 					}
 				})
 			}
-			if n, line := logs.longest(); n > maxLogLine {
+			if n, line := logs.Longest(); n > maxLogLine {
 				t.Errorf("the stack logged a line of %d bytes, over %d: %.300s…", n, maxLogLine, line)
 			}
 		})
@@ -131,30 +130,4 @@ func TestUnknownPathsAreAPIGatewaysNotFound(t *testing.T) {
 	if r := e.send(mustRequest(t, "GET", e.base+"/_local/mail", nil)); r.status != http.StatusOK {
 		t.Errorf("GET /_local/mail: %d, want the mail catcher's 200", r.status)
 	}
-}
-
-// longestLine is a log destination that remembers its longest line.
-type longestLine struct {
-	mu   sync.Mutex
-	max  int
-	line string
-}
-
-func (l *longestLine) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(p))
-	sc.Buffer(nil, len(p)+1)
-	for sc.Scan() {
-		if n := len(sc.Bytes()); n > l.max {
-			l.max, l.line = n, sc.Text()
-		}
-	}
-	return len(p), nil
-}
-
-func (l *longestLine) longest() (int, string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.max, l.line
 }
