@@ -43,6 +43,7 @@ const (
 
 // What each event file must answer.
 var want = map[string]int{
+	"get-profile.json":             http.StatusOK,
 	"list-services.json":           http.StatusOK,
 	"list-contact-changes.json":    http.StatusOK,
 	"get-contact-change.json":      http.StatusOK,

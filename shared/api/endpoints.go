@@ -15,6 +15,14 @@ import (
 
 type response = events.APIGatewayV2HTTPResponse
 
+func (h *Handler) profile(ctx context.Context, r *request) (response, error) {
+	a, err := h.contacts.Profile(ctx, r.caller)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, newAccount(a)), nil
+}
+
 func (h *Handler) listServices(ctx context.Context, r *request) (response, error) {
 	var q contact.ServiceQuery
 	var err error

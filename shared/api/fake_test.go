@@ -19,6 +19,7 @@ import (
 // fakeContacts implements Contacts with one function field per method. A method whose
 // field is nil fails with errUnexpectedCall, which Handle answers with a 500.
 type fakeContacts struct {
+	profile        func(ctx context.Context, caller string) (contact.Account, error)
 	listServices   func(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error)
 	listChanges    func(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error)
 	getChange      func(ctx context.Context, caller, id string) (contact.Change, error)
@@ -43,6 +44,13 @@ var _ Contacts = (*fakeContacts)(nil)
 var errUnexpectedCall = errors.New("unexpected call")
 
 var discardLogger = slog.New(slog.DiscardHandler)
+
+func (f *fakeContacts) Profile(ctx context.Context, caller string) (contact.Account, error) {
+	if f.profile == nil {
+		return contact.Account{}, fmt.Errorf("Profile: %w", errUnexpectedCall)
+	}
+	return f.profile(ctx, caller)
+}
 
 func (f *fakeContacts) ListServices(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error) {
 	if f.listServices == nil {

@@ -27,6 +27,7 @@ type Contacts interface {
 // Customers is what the customers' routes and the emailed link need of the domain. Caller
 // is the NIC handle the JWT authorizer vouched for.
 type Customers interface {
+	Profile(ctx context.Context, caller string) (contact.Account, error)
 	ListServices(ctx context.Context, caller string, q contact.ServiceQuery) (contact.ServicePage, error)
 	ListChanges(ctx context.Context, caller string, q contact.ChangeQuery) (contact.ChangePage, error)
 	GetChange(ctx context.Context, caller, id string) (contact.Change, error)
@@ -105,6 +106,7 @@ func New(function string, contacts Contacts, opts Options) *Handler {
 		h.claim = DefaultIdentityClaim
 	}
 	code := map[string]endpoint{
+		"GET /me":                                    {serve: h.profile},
 		"GET /me/services":                           {serve: h.listServices},
 		"GET /me/contact-changes":                    {serve: h.listChanges},
 		"GET /me/contact-changes/{id}":               {serve: h.getChange},

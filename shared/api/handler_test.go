@@ -627,6 +627,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		e.PathParameters = map[string]string{"id": body, "serviceId": body, "nic": body}
 		healthy := &fakeContacts{
+			profile: func(context.Context, string) (contact.Account, error) { return sampleAccount(), nil },
 			listServices: func(context.Context, string, contact.ServiceQuery) (contact.ServicePage, error) {
 				return contact.ServicePage{Services: []contact.Service{sampleService()}}, nil
 			},

@@ -47,4 +47,6 @@ var Routes = []Route{
 	{Method: "GET", Path: "/operator/contact-changes/{id}", Function: FunctionOperator, Operator: true},
 	{Method: "POST", Path: "/operator/contact-changes/{id}/cancel", Function: FunctionOperator, Operator: true},
 	{Method: "POST", Path: "/operator/contact-changes/{id}/resend", Function: FunctionOperator, Operator: true},
+	// Appended, not sorted: tests name routes by their index.
+	{Method: "GET", Path: "/me", Function: FunctionList},
 }

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -64,4 +65,17 @@ func (m *Manager) visibleChange(ctx context.Context, caller, id string) (Change,
 		return Change{}, Errorf(ErrNotFound, "request_not_found", "request %s not found", id)
 	}
 	return c, nil
+}
+
+// Profile returns the caller's account as the system knows it: the address and language
+// its emails use, so that a person can check them before asking for a resend.
+func (m *Manager) Profile(ctx context.Context, caller string) (Account, error) {
+	a, err := m.store.Account(ctx, caller)
+	if errors.Is(err, ErrNotFound) {
+		return Account{}, Errorf(ErrNotFound, "account_not_found", "this system has no account %s", caller)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("load account %s: %w", caller, err)
+	}
+	return a, nil
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// and matches no route. Every other path no route serves gets API Gateway's 404, with
 	// or without a fallback.
 	Fallback http.Handler
+	// Site serves the web console's pages and assets: the paths no route serves for which
+	// IsSite reports true (on AWS, CloudFront serves them from S3). None when nil.
+	Site   http.Handler
+	IsSite func(path string) bool
 	// CORSOrigins are the browser origins allowed to call the API, as the HttpApi's
 	// CorsConfiguration lists them on AWS ("*" for any); none when empty, and then the
 	// gateway answers no preflight. The rest of the configuration is CORS.
@@ -69,12 +73,17 @@ type Gateway struct {
 	logger        *slog.Logger
 	now           func() time.Time
 	fallback      http.Handler
+	site          http.Handler
+	isSite        func(string) bool
 }
 
 // New returns a Gateway serving routes, each with the function of its name in functions.
 func New(routes []api.Route, functions map[string]Function, opts Options) (*Gateway, error) {
 	if len(opts.Secret) == 0 {
 		return nil, errors.New("gateway: empty JWT secret")
+	}
+	if (opts.Site == nil) != (opts.IsSite == nil) {
+		return nil, errors.New("gateway: Site and IsSite go together")
 	}
 	claim := cmp.Or(opts.IdentityClaim, DefaultIdentityClaim)
 	if claim == OperatorClaim {
@@ -96,6 +105,8 @@ func New(routes []api.Route, functions map[string]Function, opts Options) (*Gate
 		logger:        opts.Logger,
 		now:           opts.Now,
 		fallback:      opts.Fallback,
+		site:          opts.Site,
+		isSite:        opts.IsSite,
 	}
 	if g.logger == nil {
 		g.logger = slog.Default()
@@ -124,6 +135,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	match, found := g.routes.lookup(r.Method, r.URL.EscapedPath())
 	if found == noPath && g.fallback != nil && isLocal(r.URL.Path) {
 		g.fallback.ServeHTTP(rec, r)
+		return
+	}
+	if found == noPath && g.site != nil && g.isSite(r.URL.Path) {
+		g.site.ServeHTTP(rec, r)
 		return
 	}
 	rec.Header().Set("Apigw-Requestid", requestID)

@@ -121,7 +121,7 @@ func TestHugeInputsAreRefusedOnBothBackends(t *testing.T) {
 func TestUnknownPathsAreAPIGatewaysNotFound(t *testing.T) {
 	t.Parallel()
 	e := start(t, stack.Options{})
-	for _, path := range []string{"/", "/nowhere", "/me", "/me/services/more", "/_localx", "/me/contact-changes//accept"} {
+	for _, path := range []string{"/nowhere", "/mee", "/me/profile", "/me/services/more", "/_localx", "/me/contact-changes//accept"} {
 		r := e.send(mustRequest(t, "GET", e.base+path, nil))
 		if r.status != http.StatusNotFound || string(r.body) != `{"message":"Not Found"}` || r.header.Get("Content-Type") != "application/json" {
 			t.Errorf("GET %s: %d %s %q, want API Gateway's JSON 404", path, r.status, r.header.Get("Content-Type"), r.body)
