@@ -34,6 +34,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/shared/store"
 	"github.com/servicecontacts/servicecontacts/shared/store/embedded"
 	"github.com/servicecontacts/servicecontacts/shared/workflow"
+	"github.com/servicecontacts/servicecontacts/web"
 )
 
 // The names the local stack gives what SAM names on AWS.
@@ -208,6 +209,8 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		Fallback:      local,
 		IdentityClaim: opts.IdentityClaim,
 		CORSOrigins:   opts.CORSOrigins,
+		Site:          web.Handler(),
+		IsSite:        web.Serves,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build gateway: %w", err)

@@ -1,0 +1,14 @@
+// Profile: the address and language the emails use, as GET /me says.
+import { h } from './dom.js';
+
+export function profileScreen(main, t, me) {
+  const row = (label, value, id) => [h('dt', {}, label), h('dd', { id }, value)];
+  main.replaceChildren(
+    h('h1', {}, t.profile.title),
+    h('dl', { class: 'fields' },
+      row(t.profile.nic, me.nic, 'profile-nic'),
+      row(t.profile.email, me.email || t.profile.noEmail, 'profile-email'),
+      row(t.profile.language, t.language[me.language] || me.language, 'profile-language'),
+      row(t.profile.goodStanding, me.goodStanding ? t.profile.yes : t.profile.no, 'profile-standing')),
+  );
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestHandler(t *testing.T) {
+	h := Handler()
+	tests := []struct {
+		method, path string
+		status       int
+		contentType  string
+	}{
+		{"GET", "/", http.StatusOK, "text/html; charset=utf-8"},
+		{"GET", "/services", http.StatusOK, "text/html; charset=utf-8"},
+		{"GET", "/requests", http.StatusOK, "text/html; charset=utf-8"},
+		{"GET", "/profile", http.StatusOK, "text/html; charset=utf-8"},
+		{"GET", "/signin", http.StatusOK, "text/html; charset=utf-8"},
+		{"HEAD", "/services", http.StatusOK, "text/html; charset=utf-8"},
+		{"GET", "/console/app.js", http.StatusOK, "text/javascript; charset=utf-8"},
+		{"GET", "/console/rules.js", http.StatusOK, "text/javascript; charset=utf-8"},
+		{"GET", "/console/app.css", http.StatusOK, "text/css; charset=utf-8"},
+		{"GET", "/console/missing.js", http.StatusNotFound, ""},
+		{"GET", "/console/", http.StatusNotFound, ""},
+		{"GET", "/console/../web.go", http.StatusNotFound, ""},
+		{"GET", "/elsewhere", http.StatusNotFound, ""},
+		{"POST", "/services", http.StatusMethodNotAllowed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			if got := rec.Header().Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type %q, want %q", got, tt.contentType)
+			}
+			if got := rec.Header().Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("Cache-Control %q", got)
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); got != Policy {
+				t.Errorf("Content-Security-Policy %q", got)
+			}
+			if tt.method == "HEAD" && rec.Body.Len() != 0 {
+				t.Errorf("HEAD answered a body")
+			}
+		})
+	}
+}
+
+// The policy forbids inline scripts and styles: the page must have none.
+func TestIndexHasNothingInline(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body, _ := io.ReadAll(rec.Body)
+	page := string(body)
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`), // a script with a body
+		regexp.MustCompile(`<style`),
+		regexp.MustCompile(`\sstyle=`),
+		regexp.MustCompile(`\son[a-z]+=`),
+		regexp.MustCompile(`https?://`),
+	} {
+		if loc := bad.FindStringIndex(page); loc != nil {
+			t.Errorf("index.html has %q, which the policy blocks or which is external", page[loc[0]:min(loc[1]+20, len(page))])
+		}
+	}
+	if !strings.Contains(page, `<script type="module" src="/console/app.js"></script>`) {
+		t.Error("index.html does not load the console's module")
+	}
+}
+
+func TestServes(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/": true, "/services": true, "/requests": true, "/profile": true, "/signin": true,
+		"/console/app.js": true, "/console/": true,
+		"/me": false, "/me/services": false, "/services/example.com/contact-changes": false,
+		"/_local/mail": false, "/contact-changes/x/confirm": false, "/consoles": false,
+	} {
+		if got := Serves(path); got != want {
+			t.Errorf("Serves(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
