@@ -84,7 +84,7 @@ $(STATICCHECK):
 
 tools: $(STATICCHECK)
 
-lint: $(STATICCHECK)
+lint: $(STATICCHECK) $(LINT_DEPS)
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	go vet ./...

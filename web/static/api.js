@@ -1,14 +1,41 @@
 // The API on the same origin, called with the signed-in account's bearer token.
 
+/**
+ * The signed-in account, as GET /me answers.
+ * @typedef {{nic: string, email?: string, language: string, goodStanding?: boolean}} Me
+ */
+/**
+ * A service where the account holds a role (GET /me/services).
+ * @typedef {{id: string, type: string, contacts: Record<string, string>, myRoles?: string[]}} Service
+ */
+/** @typedef {{nic: string, status: string, bounced?: boolean}} Party */
+/** @typedef {{at: string, by: string, event: string, detail?: string}} HistoryEvent */
+/**
+ * A contact-change request (GET /me/contact-changes/{id}).
+ * @typedef {{id: string, serviceId: string, role: string, from: string, to: string, state: string,
+ *   requestedBy: string, createdAt: string, expiresAt: string, parties?: Party[], history?: HistoryEvent[]}} Change
+ */
+/**
+ * A page of a listing.
+ * @template T
+ * @typedef {{items?: T[], nextCursor?: string}} Page
+ */
+
 const KEY = 'customerspace.token';
 
 export const session = {
   token() { return sessionStorage.getItem(KEY); },
+  /** @param {string} token */
   set(token) { sessionStorage.setItem(KEY, token); },
   clear() { sessionStorage.removeItem(KEY); },
 };
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -18,10 +45,18 @@ export class ApiError extends Error {
 
 // call sends a JSON request and returns the decoded answer; an error answer throws an
 // ApiError with the API's code and message.
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
 export async function call(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json' };
   const token = session.token();
   if (token) headers.Authorization = 'Bearer ' + token;
+  /** @type {RequestInit} */
   const init = { method, headers };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -31,7 +66,7 @@ export async function call(method, path, body) {
   try {
     res = await fetch(path, init);
   } catch (e) {
-    throw new ApiError(0, 'network', String(e && e.message || e));
+    throw new ApiError(0, 'network', String(e && /** @type {Error} */ (e).message || e));
   }
   const text = await res.text();
   let data = null;
@@ -44,6 +79,7 @@ export async function call(method, path, body) {
 }
 
 // query builds a query string of the non-empty values.
+/** @param {Record<string, string | null | undefined>} params */
 export function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);

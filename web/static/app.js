@@ -1,12 +1,16 @@
 // The Customer Space: routes on location.pathname and draws the screen it names.
 import { call, session, query } from './api.js';
 import { h } from './dom.js';
-import { textsFor, LANGUAGES } from './i18n.js';
+import { textsFor, errorText, LANGUAGES } from './i18n.js';
 import { signinScreen } from './signin.js';
 import { servicesScreen } from './services.js';
 import { requestsScreen } from './requests.js';
 import { profileScreen } from './profile.js';
 
+/** @typedef {import('./i18n.js').Texts} Texts */
+/** @typedef {(main: HTMLElement, t: Texts, me: import('./api.js').Me, lang: string) => unknown} Screen */
+
+/** @type {Record<string, Screen>} */
 const screens = {
   '/': servicesScreen,
   '/services': servicesScreen,
@@ -19,21 +23,29 @@ function browserLanguage() {
   return LANGUAGES.includes(l) ? l : 'en';
 }
 
+/**
+ * @param {Texts} t
+ * @param {string} lang
+ */
 function chrome(t, lang) {
   document.documentElement.lang = lang;
   document.title = t.appName;
-  document.getElementById('brand').textContent = t.appName;
-  document.getElementById('skip').textContent = t.skip;
+  /** @type {HTMLElement} */ (document.getElementById('brand')).textContent = t.appName;
+  /** @type {HTMLElement} */ (document.getElementById('skip')).textContent = t.skip;
 }
 
+/**
+ * @param {Texts} t
+ * @param {import('./api.js').Me} me
+ */
 function nav(t, me) {
   const here = location.pathname === '/' ? '/services' : location.pathname;
-  const link = (href, label) => h('li', {}, h('a', { href, 'aria-current': here === href ? 'page' : false }, label));
+  const link = (/** @type {string} */ href, /** @type {string} */ label) => h('li', {}, h('a', { href, 'aria-current': here === href ? 'page' : false }, label));
   const signOut = () => {
     session.clear();
     location.assign('/signin');
   };
-  document.getElementById('nav').replaceChildren(
+  /** @type {HTMLElement} */ (document.getElementById('nav')).replaceChildren(
     h('ul', {},
       link('/services', t.nav.services),
       link('/requests', t.nav.requests),
@@ -48,7 +60,7 @@ function toSignin() {
 }
 
 async function boot() {
-  const main = document.getElementById('main');
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
   if (location.pathname === '/signin') {
     const lang = browserLanguage();
     const t = textsFor(lang);
@@ -61,12 +73,12 @@ async function boot() {
   try {
     me = await call('GET', '/me');
   } catch (e) {
-    if (e.status === 401) {
+    if (/** @type {{status?: number}} */ (e).status === 401) {
       session.clear();
       return toSignin();
     }
     const t = textsFor(browserLanguage());
-    main.replaceChildren(h('p', { class: 'msg error', role: 'alert' }, t.errors[e.code] || t.errors.fallback(e.message)));
+    main.replaceChildren(h('p', { class: 'msg error', role: 'alert' }, errorText(t, e)));
     return;
   }
   const lang = LANGUAGES.includes(me.language) ? me.language : 'en';

@@ -2,13 +2,23 @@
 
 // h makes a tag with attrs and children. attrs.on maps events to listeners; a false, null
 // or undefined attribute is left out, true sets it empty.
+/** @typedef {Node | string | number | boolean | null | undefined} Leaf */
+/** @typedef {Leaf | Leaf[] | Leaf[][]} Child */
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, unknown> | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === 'on') {
-      for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      for (const [ev, fn] of Object.entries(/** @type {Record<string, EventListener>} */ (v))) el.addEventListener(ev, fn);
     } else if (k === 'value') {
-      el.value = v;
+      /** @type {HTMLInputElement} */ (/** @type {unknown} */ (el)).value = /** @type {string} */ (v);
     } else if (v === true) {
       el.setAttribute(k, '');
     } else if (v !== false && v !== null && v !== undefined) {
@@ -19,6 +29,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * @param {HTMLElement} el
+ * @param {unknown[]} children
+ */
 function append(el, children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
@@ -29,6 +43,10 @@ function append(el, children) {
 
 // message is a line that assistive technology reads out: an alert for errors, a status
 // otherwise.
+/**
+ * @param {string} text
+ * @param {boolean} isError
+ */
 export function message(text, isError) {
   return h('p', { class: isError ? 'msg error' : 'msg ok', role: isError ? 'alert' : 'status' }, text);
 }

@@ -6,15 +6,15 @@ const en = {
   appName: 'Customer Space',
   skip: 'Skip to content',
   loading: 'Loading…',
-  nav: { services: 'Services', requests: 'Your requests', profile: 'Profile', signOut: 'Sign out', signedInAs: (nic) => `Signed in as ${nic}` },
+  nav: { services: 'Services', requests: 'Your requests', profile: 'Profile', signOut: 'Sign out', signedInAs: (/** @type {string} */ nic) => `Signed in as ${nic}` },
   signin: {
     title: 'Sign in',
     intro: 'Local stack: choose an account of the seed to sign in as.',
-    as: (nic) => `Sign in as ${nic}`,
+    as: (/** @type {string} */ nic) => `Sign in as ${nic}`,
     none: 'The seed has no accounts.',
   },
-  role: { admin: 'Administrator', tech: 'Technical', billing: 'Billing' },
-  contact: { admin: 'Admin contact', tech: 'Tech contact', billing: 'Billing contact' },
+  role: /** @type {Record<string, string>} */ ({ admin: 'Administrator', tech: 'Technical', billing: 'Billing' }),
+  contact: /** @type {Record<string, string>} */ ({ admin: 'Admin contact', tech: 'Tech contact', billing: 'Billing contact' }),
   services: {
     title: 'Services',
     filters: 'Filters',
@@ -26,7 +26,7 @@ const en = {
     id: 'Service',
     myRoles: 'My roles',
     actions: 'Actions',
-    actionsFor: (id) => `Actions for ${id}`,
+    actionsFor: (/** @type {string} */ id) => `Actions for ${id}`,
     edit: 'Edit contacts',
     next: 'Next page',
     first: 'First page',
@@ -34,16 +34,16 @@ const en = {
     searchNote: 'The search looks in the services of this page.',
   },
   edit: {
-    title: (id) => `Edit the contacts of ${id}`,
+    title: (/** @type {string} */ id) => `Edit the contacts of ${id}`,
     hint: 'You may change only what your roles allow.',
     locked: 'Your roles do not allow changing this contact.',
     confirm: 'Confirm',
     close: 'Close',
     noChange: 'Change at least one contact.',
-    notAllowed: (role) => `Your roles do not allow this change of the ${role.toLowerCase()} contact.`,
+    notAllowed: (/** @type {string} */ role) => `Your roles do not allow this change of the ${role.toLowerCase()} contact.`,
     created: 'Requests created',
-    item: (role, from, to) => `${role} contact: ${from} → ${to}.`,
-    mustConfirm: (nics) => `Must confirm: ${nics}.`,
+    item: (/** @type {string} */ role, /** @type {string} */ from, /** @type {string} */ to) => `${role} contact: ${from} → ${to}.`,
+    mustConfirm: (/** @type {string} */ nics) => `Must confirm: ${nics}.`,
     see: 'See your requests',
   },
   requests: {
@@ -53,7 +53,7 @@ const en = {
     state: 'State',
     any: 'All',
     none: 'No requests.',
-    heading: (role, id) => `${role} contact of ${id}`,
+    heading: (/** @type {string} */ role, /** @type {string} */ id) => `${role} contact of ${id}`,
     service: 'Service',
     role: 'Role',
     from: 'From',
@@ -63,7 +63,7 @@ const en = {
     expiresAt: 'Expires',
     parties: 'Confirmations',
     waitingYou: 'waiting for you',
-    waitingFor: (nic) => `waiting for ${nic}`,
+    waitingFor: (/** @type {string} */ nic) => `waiting for ${nic}`,
     history: 'History',
     token: 'Emailed token',
     accept: 'Accept',
@@ -71,21 +71,21 @@ const en = {
     resend: 'Resend',
     cancel: 'Cancel',
     bounced: 'the last email bounced',
-    done: { accept: 'Your acceptance is recorded.', refuse: 'You refused the change.', resend: 'The emails were sent again.', cancel: 'The request is cancelled.' },
+    done: /** @type {Record<string, string>} */ ({ accept: 'Your acceptance is recorded.', refuse: 'You refused the change.', resend: 'The emails were sent again.', cancel: 'The request is cancelled.' }),
     missingToken: 'Enter the token from your email.',
-    notYours: (nic) => `This link does not wait for an answer from ${nic}: to answer as another account, sign out and sign in as that account.`,
+    notYours: (/** @type {string} */ nic) => `This link does not wait for an answer from ${nic}: to answer as another account, sign out and sign in as that account.`,
     next: 'Next page',
     first: 'First page',
   },
-  state: { pending: 'pending', applying: 'applying', done: 'done', refused: 'refused', expired: 'expired', cancelled: 'cancelled', failed: 'failed' },
-  party: { waiting: 'waiting', accepted: 'accepted', refused: 'refused' },
-  event: {
+  state: /** @type {Record<string, string>} */ ({ pending: 'pending', applying: 'applying', done: 'done', refused: 'refused', expired: 'expired', cancelled: 'cancelled', failed: 'failed' }),
+  party: /** @type {Record<string, string>} */ ({ waiting: 'waiting', accepted: 'accepted', refused: 'refused' }),
+  event: /** @type {Record<string, string>} */ ({
     created: 'created', accepted: 'accepted', applying: 'being applied', refused: 'refused', cancelled: 'cancelled',
     expired: 'expired', done: 'done', failed: 'failed', resent: 'emails sent again', token_rejected: 'wrong token',
     email_bounced: 'email bounced', email_failed: 'email not sent',
-  },
+  }),
   profile: { title: 'Profile', nic: 'Account', email: 'Email address', language: 'Language', goodStanding: 'Good standing', yes: 'yes', no: 'no', noEmail: 'none' },
-  language: { en: 'English', it: 'Italian', fr: 'French' },
+  language: /** @type {Record<string, string>} */ ({ en: 'English', it: 'Italian', fr: 'French' }),
   errors: {
     network: 'The service cannot be reached. Try again.',
     unauthenticated: 'Your session has ended: sign in again.',
@@ -130,10 +130,13 @@ const en = {
     mail_throttled: 'Too many emails to this person: try again later.',
     unavailable: 'The service is busy: try again in a moment.',
     internal: 'Something went wrong on our side. Try again later.',
-    fallback: (message) => message || 'Something went wrong.',
+    fallback: (/** @type {string | undefined} */ message) => message || 'Something went wrong.',
   },
 };
 
+/** @typedef {typeof en} Texts */
+
+/** @type {Texts} */
 const it = {
   appName: 'Spazio Cliente',
   skip: 'Vai al contenuto',
@@ -266,6 +269,7 @@ const it = {
   },
 };
 
+/** @type {Texts} */
 const fr = {
   appName: 'Espace Client',
   skip: 'Aller au contenu',
@@ -401,13 +405,23 @@ const fr = {
 const texts = { en, it, fr };
 
 // textsFor returns the texts of lang, English when the console does not know it.
+/**
+ * @param {string} lang
+ * @returns {Texts}
+ */
 export function textsFor(lang) {
-  return texts[lang] || en;
+  return texts[/** @type {keyof typeof texts} */ (lang)] || en;
 }
 
 // errorText is an API error as a sentence in the texts' language, the API's own message
 // when the console has no sentence for its code.
+/**
+ * @param {Texts} t
+ * @param {unknown} err an ApiError, or what else a call threw
+ * @returns {string}
+ */
 export function errorText(t, err) {
-  const s = t.errors[err.code];
-  return s || t.errors.fallback(err.message);
+  const e = /** @type {{code?: string, message?: string}} */ (err);
+  const s = /** @type {Record<string, string | undefined>} */ (/** @type {unknown} */ (t.errors))[/** @type {string} */ (e.code)];
+  return s || t.errors.fallback(e.message);
 }

@@ -1,8 +1,13 @@
 // Profile: the address and language the emails use, as GET /me says.
 import { h } from './dom.js';
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('./i18n.js').Texts} t
+ * @param {import('./api.js').Me} me
+ */
 export function profileScreen(main, t, me) {
-  const row = (label, value, id) => [h('dt', {}, label), h('dd', { id }, value)];
+  const row = (/** @type {string} */ label, /** @type {string} */ value, /** @type {string} */ id) => [h('dt', {}, label), h('dd', { id }, value)];
   main.replaceChildren(
     h('h1', {}, t.profile.title),
     h('dl', { class: 'fields' },

@@ -4,8 +4,18 @@ import { call, query } from './api.js';
 import { h, message } from './dom.js';
 import { errorText } from './i18n.js';
 
+/** @typedef {import('./i18n.js').Texts} Texts */
+/** @typedef {import('./api.js').Me} Me */
+/** @typedef {import('./api.js').Change} Change */
+
 const STATES = ['pending', 'applying', 'done', 'refused', 'expired', 'cancelled', 'failed'];
 
+/**
+ * @param {HTMLElement} main
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {string} lang
+ */
 export async function requestsScreen(main, t, me, lang) {
   const params = new URLSearchParams(location.search);
   const id = params.get('id');
@@ -20,6 +30,7 @@ export async function requestsScreen(main, t, me, lang) {
   main.replaceChildren(h('h1', {}, t.requests.title),
     h('div', { class: 'filters' }, h('div', { class: 'field' }, h('label', { for: 'state' }, t.requests.state), select)),
     out);
+  /** @type {import('./api.js').Page<Change>} */
   let page;
   try {
     page = await call('GET', '/me/contact-changes' + query({ state, cursor }));
@@ -35,12 +46,21 @@ export async function requestsScreen(main, t, me, lang) {
   if (paging.childElementCount) out.append(paging);
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {string} lang
+ * @param {string} id
+ * @param {string} token
+ */
 async function single(main, t, me, lang, id, token) {
   // The token leaves the address bar (and the history) once it is in the form.
   if (token) history.replaceState(null, '', '/requests' + query({ id }));
   const out = h('div', { id: 'requests-out' });
   main.replaceChildren(h('h1', {}, t.requests.one), h('p', {}, h('a', { href: '/requests' }, t.requests.all)), out);
   try {
+    /** @type {Change} */
     const c = await call('GET', '/me/contact-changes/' + encodeURIComponent(id));
     out.replaceChildren(card(t, me, lang, c, token));
     const mine = (c.parties || []).find((p) => p.nic === me.nic);
@@ -51,21 +71,44 @@ async function single(main, t, me, lang, id, token) {
   }
 }
 
+/**
+ * @param {string} lang
+ * @param {string} at
+ */
 function when(lang, at) {
   const d = new Date(at);
   if (Number.isNaN(d.getTime())) return at || '';
   return d.toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
 }
 
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {import('./api.js').Party} p
+ */
 function partyText(t, me, p) {
   if (p.status === 'waiting') return p.nic === me.nic ? t.requests.waitingYou : t.requests.waitingFor(p.nic);
   return `${p.nic}: ${t.party[p.status] || p.status}`;
 }
 
 // card draws one request; it draws itself again after each answer.
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {string} lang
+ * @param {Change} c
+ * @param {string} token
+ * @param {Node} [note]
+ * @returns {HTMLElement}
+ */
 function card(t, me, lang, c, token, note) {
   const el = h('article', { class: 'card', 'data-id': c.id, 'data-state': c.state, 'aria-labelledby': 'h-' + c.id });
   const role = t.role[c.role] || c.role;
+  /**
+   * @param {string} label
+   * @param {string} value
+   * @param {string} [cls]
+   */
   const field = (label, value, cls) => [h('dt', {}, label), h('dd', { class: cls }, value)];
   const parties = c.parties || [];
   const pending = c.state === 'pending';
@@ -75,6 +118,10 @@ function card(t, me, lang, c, token, note) {
   const canCancel = pending && c.requestedBy === me.nic;
 
   const out = h('div', { class: 'outcome', 'aria-live': 'polite' }, note || null);
+  /**
+   * @param {string} what
+   * @param {object} [body]
+   */
   const act = async (what, body) => {
     for (const b of el.querySelectorAll('button')) b.disabled = true;
     try {
@@ -82,18 +129,20 @@ function card(t, me, lang, c, token, note) {
       const fresh = await call('GET', '/me/contact-changes/' + encodeURIComponent(c.id));
       const next = card(t, me, lang, fresh, '', message(t.requests.done[what], false));
       el.replaceWith(next);
-      next.querySelector('h2').focus();
+      /** @type {HTMLElement} */ (next.querySelector('h2')).focus();
     } catch (e) {
       for (const b of el.querySelectorAll('button')) b.disabled = false;
       out.replaceChildren(message(errorText(t, e), true));
     }
   };
 
+  /** @type {HTMLButtonElement[]} */
   const buttons = [];
+  /** @type {HTMLElement | null} */
   let answer = null;
   if (canAnswer) {
     const input = h('input', { id: 'token-' + c.id, class: 'token', type: 'text', value: token, autocomplete: 'off', spellcheck: 'false' });
-    const answerWith = (what) => () => {
+    const answerWith = (/** @type {string} */ what) => () => {
       const tok = input.value.trim();
       if (!tok) {
         out.replaceChildren(message(t.requests.missingToken, true));
@@ -129,8 +178,9 @@ function card(t, me, lang, c, token, note) {
     h('ol', { class: 'history' }, (c.history || []).map((e) => h('li', {},
       h('time', { datetime: e.at }, when(lang, e.at)), ' — ', e.by, ': ', t.event[e.event] || e.event,
       e.detail ? ` (${e.detail})` : null))),
-    answer,
-    buttons.length ? h('div', { class: 'buttons' }, buttons) : null,
+    // append would write a null out as the text "null".
+    ...(answer ? [answer] : []),
+    ...(buttons.length ? [h('div', { class: 'buttons' }, buttons)] : []),
     out);
   return el;
 }

@@ -19,16 +19,27 @@ export const RULES = [
 ];
 
 // editable says whether some row lets an account holding myRoles ask for a new holder of role.
+/**
+ * @param {string[]} myRoles
+ * @param {string} role
+ */
 export function editable(myRoles, role) {
   return RULES.some((r) => r.changes === role && myRoles.includes(r.callerHolds));
 }
 
 // permit is the row that decides a request by caller (holding myRoles) for role to pass to
 // the account to, and the parties that must confirm; null when the table refuses it.
+/**
+ * @param {string[]} myRoles
+ * @param {string} caller
+ * @param {string} role
+ * @param {string} to
+ */
 export function permit(myRoles, caller, role, to) {
   const want = to.toLowerCase() === caller.toLowerCase() ? 'himself' : 'another';
   const row = RULES.find((r) => r.changes === role && r.to === want && myRoles.includes(r.callerHolds));
   if (!row) return null;
+  /** @type {string[]} */
   const parties = [];
   for (const who of row.confirmedBy) {
     const nic = who === 'caller' ? caller : to.toLowerCase();

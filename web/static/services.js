@@ -5,6 +5,15 @@ import { h, message } from './dom.js';
 import { errorText } from './i18n.js';
 import { ROLES, editable, permit } from './rules.js';
 
+/** @typedef {import('./i18n.js').Texts} Texts */
+/** @typedef {import('./api.js').Me} Me */
+/** @typedef {import('./api.js').Service} Service */
+
+/**
+ * @param {HTMLElement} main
+ * @param {Texts} t
+ * @param {Me} me
+ */
 export async function servicesScreen(main, t, me) {
   const params = new URLSearchParams(location.search);
   const filter = { q: params.get('q') || '', type: params.get('type') || '', role: params.get('role') || '', cursor: params.get('cursor') || '' };
@@ -28,7 +37,7 @@ export async function servicesScreen(main, t, me) {
   // The search filters the loaded page as one types; type and role ask the API.
   const applySearch = () => {
     const q = search.value.trim().toLowerCase();
-    for (const tr of out.querySelectorAll('tbody tr')) tr.hidden = q !== '' && !tr.dataset.id.includes(q);
+    for (const tr of /** @type {NodeListOf<HTMLTableRowElement>} */ (out.querySelectorAll('tbody tr'))) tr.hidden = q !== '' && !/** @type {string} */ (tr.dataset.id).includes(q);
   };
   search.addEventListener('input', applySearch);
   form.addEventListener('submit', (ev) => {
@@ -37,6 +46,7 @@ export async function servicesScreen(main, t, me) {
     location.assign(u);
   });
 
+  /** @type {import('./api.js').Page<Service>} */
   let page;
   try {
     page = await call('GET', '/me/services' + query({ type: filter.type, role: filter.role, cursor: filter.cursor }));
@@ -60,6 +70,12 @@ export async function servicesScreen(main, t, me) {
   applySearch();
 }
 
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {Service[]} items
+ * @param {HTMLElement} edit
+ */
 function table(t, me, items, edit) {
   const head = [t.services.id, t.services.type, t.contact.admin, t.contact.tech, t.contact.billing, t.services.myRoles, t.services.actions];
   return h('table', { class: 'services' },
@@ -74,18 +90,25 @@ function table(t, me, items, edit) {
 }
 
 // actions is the row's menu button and its menu.
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {Service} svc
+ * @param {number} i
+ * @param {HTMLElement} edit
+ */
 function actions(t, me, svc, i, edit) {
   const menuId = 'menu-' + i;
   const button = h('button', { type: 'button', class: 'menu-button', 'aria-label': t.services.actionsFor(svc.id), 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId }, '⋯');
   const item = h('button', { type: 'button', role: 'menuitem', class: 'edit-contacts' }, t.services.edit);
   const menu = h('ul', { id: menuId, role: 'menu', class: 'menu', hidden: true, 'aria-label': t.services.actionsFor(svc.id) }, h('li', { role: 'none' }, item));
-  const close = (focus) => {
+  const close = (/** @type {boolean} */ focus) => {
     menu.hidden = true;
     button.setAttribute('aria-expanded', 'false');
     if (focus) button.focus();
   };
   const open = () => {
-    for (const other of document.querySelectorAll('.menu:not([hidden])')) other.hidden = true;
+    for (const other of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.menu:not([hidden])'))) other.hidden = true;
     menu.hidden = false;
     button.setAttribute('aria-expanded', 'true');
     item.focus();
@@ -95,7 +118,7 @@ function actions(t, me, svc, i, edit) {
     if (ev.key === 'Escape') close(true);
   });
   document.addEventListener('click', (ev) => {
-    if (!menu.hidden && !menu.contains(ev.target) && ev.target !== button) close(false);
+    if (!menu.hidden && !menu.contains(/** @type {Node | null} */ (ev.target)) && ev.target !== button) close(false);
   });
   item.addEventListener('click', () => {
     close(false);
@@ -104,8 +127,15 @@ function actions(t, me, svc, i, edit) {
   return h('div', { class: 'actions' }, button, menu);
 }
 
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {Service} svc
+ * @param {HTMLElement} edit
+ */
 function editForm(t, me, svc, edit) {
   const mine = svc.myRoles || [];
+  /** @type {Record<string, HTMLInputElement>} */
   const inputs = {};
   const fields = ROLES.map((r) => {
     const allowed = editable(mine, r);
@@ -129,11 +159,12 @@ function editForm(t, me, svc, edit) {
   closeButton.addEventListener('click', () => {
     edit.hidden = true;
     edit.replaceChildren();
-    document.querySelector(`tr[data-id="${CSS.escape(svc.id)}"] .menu-button`)?.focus();
+    /** @type {HTMLElement | null} */ (document.querySelector(`tr[data-id="${CSS.escape(svc.id)}"] .menu-button`))?.focus();
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     // Only the changed fields are sent: each one is a request of its own.
+    /** @type {Record<string, string>} */
     const body = {};
     for (const r of ROLES) {
       if (inputs[r].disabled) continue;
@@ -154,7 +185,7 @@ function editForm(t, me, svc, edit) {
     try {
       const created = await call('POST', '/services/' + encodeURIComponent(svc.id) + '/contact-changes', body);
       out.replaceChildren(h('h3', { id: 'created-title' }, t.edit.created),
-        h('ul', { id: 'created' }, (created.items || []).map((c) => h('li', { 'data-id': c.id },
+        h('ul', { id: 'created' }, (/** @type {import('./api.js').Change[]} */ (created.items || [])).map((c) => h('li', { 'data-id': c.id },
           t.edit.item(t.role[c.role] || c.role, c.from, c.to), ' ',
           t.edit.mustConfirm((c.parties || []).map((p) => p.nic).join(', ')), ' ',
           h('a', { href: '/requests' + query({ id: c.id }) }, t.edit.see)))));

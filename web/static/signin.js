@@ -9,9 +9,14 @@ function next() {
   return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/signin') ? n : '/services';
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('./i18n.js').Texts} t
+ */
 export async function signinScreen(main, t) {
   const out = h('div', { id: 'signin-out' });
   main.replaceChildren(h('h1', {}, t.signin.title), h('p', {}, t.signin.intro), out);
+  /** @type {{nic: string, language: string}[] | null} */
   let accounts;
   try {
     accounts = await call('GET', '/_local/accounts');
@@ -23,6 +28,10 @@ export async function signinScreen(main, t) {
     out.replaceChildren(h('p', {}, t.signin.none));
     return;
   }
+  /**
+   * @param {string} nic
+   * @param {HTMLButtonElement} button
+   */
   const pick = async (nic, button) => {
     button.disabled = true;
     try {

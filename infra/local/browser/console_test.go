@@ -136,6 +136,7 @@ func card(id string) string { return `article[data-id="` + id + `"]` }
 // The admin hands example.com's tech contact over to newbie in the console; both accept
 // there, the new tech through the emailed deep link, and the table shows the new tech.
 func TestConsoleHandOverTech(t *testing.T) {
+	axe := loadAxe(t)
 	ctx := browse(t)
 	s := start(t)
 
@@ -151,6 +152,7 @@ func TestConsoleHandOverTech(t *testing.T) {
 		t.Errorf("the sign-in page is served with policy %q and caching %q", r.Header.Get("Content-Security-Policy"), r.Header.Get("Cache-Control"))
 	}
 	screenshot(t, ctx, "console-1-signin")
+	axe.check(t, ctx, "sign-in")
 	mustShow(t, "sign-in", text(t, ctx), "Sign in", "Sign in as "+admin, "Sign in as "+newbie)
 	unnamed(t, ctx, "sign-in")
 	press(t, ctx, `button[data-nic="`+admin+`"]`)
@@ -161,6 +163,7 @@ func TestConsoleHandOverTech(t *testing.T) {
 		t.Errorf("signed in, the console is at %s", loc)
 	}
 	screenshot(t, ctx, "console-2-services")
+	axe.check(t, ctx, "services")
 	mustShow(t, "services", text(t, ctx), "Services", "Your requests", "Profile", "Signed in as "+admin,
 		"example.com", "domain", admin, tech, bill, "Administrator")
 	unnamed(t, ctx, "services")
@@ -179,10 +182,12 @@ func TestConsoleHandOverTech(t *testing.T) {
 	}
 	fill(t, ctx, "#edit-tech", newbie)
 	screenshot(t, ctx, "console-3-edit")
+	axe.check(t, ctx, "edit contacts")
 	unnamed(t, ctx, "edit contacts")
 	press(t, ctx, "#edit-confirm")
 	waitSel(t, ctx, "#created li")
 	screenshot(t, ctx, "console-4-created")
+	axe.check(t, ctx, "requests created")
 	mustShow(t, "created", text(t, ctx), "Requests created", "Technical contact: "+tech+" → "+newbie+".", "Must confirm: "+admin+", "+newbie+".")
 	id := run(t, ctx, "request id", chromedp.Evaluate[string](`document.querySelector("#created li").dataset.id`))
 	if c := s.get(admin, id); c.State != "pending" || len(c.Parties) != 2 {
@@ -194,6 +199,7 @@ func TestConsoleHandOverTech(t *testing.T) {
 	press(t, ctx, `nav a[href="/requests"]`)
 	waitSel(t, ctx, card(id)+" .accept")
 	screenshot(t, ctx, "console-5-requests")
+	axe.check(t, ctx, "your requests")
 	body := text(t, ctx)
 	mustShow(t, "requests", body, "Your requests", "Technical contact of example.com", "waiting for you", "waiting for "+newbie, "pending", "created")
 	unnamed(t, ctx, "requests")
@@ -210,6 +216,7 @@ func TestConsoleHandOverTech(t *testing.T) {
 	press(t, ctx, `nav a[href="/profile"]`)
 	waitSel(t, ctx, "#profile-email")
 	screenshot(t, ctx, "console-7-profile")
+	axe.check(t, ctx, "profile")
 	mustShow(t, "profile", text(t, ctx), "Profile", "Email address", "admin@example.com", "Language", "English", "Good standing", "yes")
 
 	// Signed out, the emailed deep link asks who is there, then opens the request with the
@@ -234,6 +241,7 @@ func TestConsoleHandOverTech(t *testing.T) {
 		t.Errorf("the token stays in the address bar: %s", loc)
 	}
 	screenshot(t, ctx, "console-8-deep-link")
+	axe.check(t, ctx, "request opened from its link")
 	mustShow(t, "deep link", text(t, ctx), "Signed in as "+newbie, admin+": accepted", "waiting for you")
 	press(t, ctx, card(id)+" .accept")
 	waitText(t, ctx, "Your acceptance is recorded.")
@@ -318,6 +326,7 @@ func TestConsoleRefuseResendCancel(t *testing.T) {
 // The tech contact, whose language is Italian, may only hand his own role over: the other
 // fields are locked, and every screen speaks Italian.
 func TestConsoleTechInItalian(t *testing.T) {
+	axe := loadAxe(t)
 	ctx := browse(t)
 	s := start(t)
 	signIn(t, ctx, s, tech)
@@ -326,6 +335,7 @@ func TestConsoleTechInItalian(t *testing.T) {
 		t.Errorf("the page's language is %q, want it", lang)
 	}
 	screenshot(t, ctx, "console-14-services-it")
+	axe.check(t, ctx, "servizi")
 	mustShow(t, "servizi", text(t, ctx), "Servizi", "Le tue richieste", "Profilo", "Esci", "Tecnico", "Contatto tecnico")
 
 	// The menu works from the keyboard.
@@ -340,6 +350,7 @@ func TestConsoleTechInItalian(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "console-15-edit-it")
+	axe.check(t, ctx, "modifica")
 	mustShow(t, "modifica", text(t, ctx), "Modifica i contatti di example.com", "I tuoi ruoli non permettono di cambiare questo contatto.")
 	unnamed(t, ctx, "modifica")
 
@@ -361,6 +372,7 @@ func TestConsoleTechInItalian(t *testing.T) {
 	press(t, ctx, "#edit-confirm")
 	waitText(t, ctx, "Esiste già una richiesta aperta per questo ruolo di questo servizio.")
 	screenshot(t, ctx, "console-17-error-it")
+	axe.check(t, ctx, "modifica, errore")
 
 	// His requests, and a wrong token, in Italian.
 	press(t, ctx, `nav a[href="/requests"]`)
@@ -370,6 +382,7 @@ func TestConsoleTechInItalian(t *testing.T) {
 	press(t, ctx, card(id)+" .accept")
 	waitFor(t, ctx, "an error in Italian", `!!document.querySelector('`+card(id)+` .msg.error')`)
 	screenshot(t, ctx, "console-18-requests-it")
+	axe.check(t, ctx, "richieste")
 	msg := run(t, ctx, "error", chromedp.Text(chromedp.CSS(card(id)+" .msg.error")))
 	if want := "Questo token non è valido per questa richiesta."; msg != want {
 		t.Errorf("a wrong token reads %q, want %q", msg, want)
@@ -381,6 +394,7 @@ func TestConsoleTechInItalian(t *testing.T) {
 	press(t, ctx, `nav a[href="/profile"]`)
 	waitSel(t, ctx, "#profile-email")
 	screenshot(t, ctx, "console-19-profile-it")
+	axe.check(t, ctx, "profilo")
 	mustShow(t, "profilo", text(t, ctx), "Profilo", "Indirizzo email", "tech@example.com", "Lingua", "Italiano", "In regola con i pagamenti", "sì")
 }
 
