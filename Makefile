@@ -100,3 +100,10 @@ go-test:
 
 clean:
 	rm -rf bin .aws-sam
+
+# The console's files to the stack's bucket (its ConsoleBucketName output); no-cache, as the
+# files are not fingerprinted: CloudFront revalidates them, and serves a new upload at once.
+.PHONY: deploy-console
+deploy-console:
+	@test -n "$(BUCKET)" || { echo 'usage: make deploy-console BUCKET=<ConsoleBucketName>' >&2; exit 2; }
+	aws s3 sync web/static s3://$(BUCKET) --delete --cache-control no-cache

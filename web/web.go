@@ -4,6 +4,7 @@ package web
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -15,11 +16,34 @@ import (
 var files embed.FS
 
 // Policy is the Content-Security-Policy of the console: its own scripts and styles only,
-// never inline, and the API on the same origin.
+// never inline, and the API on the same origin. Deployed, template.yaml sets it with the
+// API's and the issuer's origins added to connect-src (infra/samtemplate compares them).
 const Policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // AssetPrefix is the path under which the console's assets are served.
 const AssetPrefix = "/console/"
+
+// ConfigPath is where the console reads its settings, written when it is deployed.
+const ConfigPath = AssetPrefix + "config.json"
+
+// Config is the console's settings, as ConfigPath holds them.
+type Config struct {
+	APIURL   string `json:"apiUrl"`   // the API's base URL; empty for the console's own origin
+	Issuer   string `json:"issuer"`   // the OIDC issuer customers sign in with; empty for none
+	ClientID string `json:"clientId"` // the console's OAuth client id at the issuer
+}
+
+// localConfig is the local stack's settings: the API on the same origin, and its
+// developer sign-in instead of an issuer.
+var localConfig = mustJSON(Config{})
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("web: " + err.Error()) // a struct of strings always marshals
+	}
+	return b
+}
 
 // pages are the console's screens: each serves index.html, and the script shows the screen
 // that location.pathname names.
@@ -31,6 +55,7 @@ var types = map[string]string{
 	".css":  "text/css; charset=utf-8",
 	".svg":  "image/svg+xml",
 	".png":  "image/png",
+	".json": "application/json",
 }
 
 // Handler serves the console's pages and its assets under AssetPrefix.
@@ -56,10 +81,13 @@ func Handler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := fs.ReadFile(static, name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
+		body := localConfig
+		if r.URL.Path != ConfigPath {
+			var err error
+			if body, err = fs.ReadFile(static, name); err != nil {
+				http.NotFound(w, r)
+				return
+			}
 		}
 		ct := types[path.Ext(name)]
 		if ct == "" {

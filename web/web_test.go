@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,9 @@ func TestHandler(t *testing.T) {
 		{"GET", "/console/app.js", http.StatusOK, "text/javascript; charset=utf-8"},
 		{"GET", "/console/rules.js", http.StatusOK, "text/javascript; charset=utf-8"},
 		{"GET", "/console/app.css", http.StatusOK, "text/css; charset=utf-8"},
+		{"GET", "/console/config.json", http.StatusOK, "application/json"},
+		{"HEAD", "/console/config.json", http.StatusOK, "application/json"},
+		{"POST", "/console/config.json", http.StatusMethodNotAllowed, ""},
 		{"GET", "/console/missing.js", http.StatusNotFound, ""},
 		{"GET", "/console/", http.StatusNotFound, ""},
 		{"GET", "/console/../web.go", http.StatusNotFound, ""},
@@ -88,6 +92,29 @@ func TestServes(t *testing.T) {
 	} {
 		if got := Serves(path); got != want {
 			t.Errorf("Serves(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// Locally the console calls the API on its own origin and signs in with the developer
+// tokens: every setting is present, and empty.
+func TestLocalConfig(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", ConfigPath, nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%s: %v", rec.Body, err)
+	}
+	want := map[string]any{"apiUrl": "", "issuer": "", "clientId": ""}
+	if len(got) != len(want) {
+		t.Errorf("settings %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, got[k], v)
 		}
 	}
 }

@@ -1,4 +1,5 @@
-// The API on the same origin, called with the signed-in account's bearer token.
+// The API, called with the signed-in account's bearer token: on the origin that
+// /console/config.json names, written when the console is deployed (empty: this origin).
 
 /**
  * The signed-in account, as GET /me answers.
@@ -22,6 +23,29 @@
  */
 
 const KEY = 'customerspace.token';
+
+/**
+ * The console's settings, as /console/config.json holds them.
+ * @typedef {{apiUrl: string, issuer: string, clientId: string}} Config
+ */
+
+// The settings are read once, when the module loads; a failure is reported by every call.
+/** @type {Promise<Config>} */
+const settings = fetch('/console/config.json', { headers: { Accept: 'application/json' } })
+  .then(async (res) => {
+    if (!res.ok) throw new Error('console settings: status ' + res.status);
+    const data = await res.json();
+    return {
+      apiUrl: String(data.apiUrl || '').replace(/\/+$/, ''),
+      issuer: String(data.issuer || ''),
+      clientId: String(data.clientId || ''),
+    };
+  });
+// A rejection is handled where the settings are awaited, not as an unhandled one here.
+settings.catch(() => {});
+
+/** @returns {Promise<Config>} the console's settings */
+export function config() { return settings; }
 
 export const session = {
   token() { return sessionStorage.getItem(KEY); },
@@ -64,7 +88,8 @@ export async function call(method, path, body) {
   }
   let res;
   try {
-    res = await fetch(path, init);
+    const { apiUrl } = await settings;
+    res = await fetch(apiUrl + path, init);
   } catch (e) {
     throw new ApiError(0, 'network', String(e && /** @type {Error} */ (e).message || e));
   }
