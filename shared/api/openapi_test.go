@@ -539,7 +539,7 @@ func TestOpenAPIBoundsAreTheHandlers(t *testing.T) {
 		return cur
 	}
 	var langs []any
-	for _, l := range accountLanguages {
+	for _, l := range contact.Languages {
 		langs = append(langs, string(l))
 	}
 	tests := []struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -42,9 +41,6 @@ var (
 	emailPattern       = regexp.MustCompile(emailInput)
 	serviceTypePattern = regexp.MustCompile(serviceTypeInput)
 )
-
-// accountLanguages are the values of an account's language, as sent and as stored.
-var accountLanguages = []contact.Language{contact.English, contact.French, contact.Italian}
 
 // The fields of the operator's bodies.
 var (
@@ -113,7 +109,7 @@ func accountPatchOf(values map[string]any) (contact.AccountPatch, error) {
 	}
 	if v, ok := values["language"]; ok {
 		lang := contact.Language(v.(string))
-		if !slices.Contains(accountLanguages, lang) {
+		if !lang.Valid() {
 			return p, invalid("invalid_language", "language must be en, fr or it, not %.20q", lang)
 		}
 		p.Language = &lang

@@ -6,6 +6,7 @@ package contact
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,10 +35,15 @@ const (
 	French  Language = "fr"
 )
 
+// Languages lists the languages accounts may choose, emails and pages are written in.
+var Languages = []Language{English, French, Italian}
+
+// Valid reports whether l is one of Languages.
+func (l Language) Valid() bool { return slices.Contains(Languages, l) }
+
 // ParseLanguage returns the language for s, English when s is empty or unknown.
 func ParseLanguage(s string) Language {
-	switch l := Language(strings.ToLower(strings.TrimSpace(s))); l {
-	case Italian, French, English:
+	if l := Language(strings.ToLower(strings.TrimSpace(s))); l.Valid() {
 		return l
 	}
 	return English

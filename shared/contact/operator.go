@@ -68,9 +68,6 @@ const (
 	ActionDeleted RecordAction = "deleted"
 )
 
-// Languages lists the languages accounts may choose.
-var Languages = []Language{English, French, Italian}
-
 // PutAccount creates or replaces an account. It reports whether anything changed: a
 // repeated call changes nothing and records nothing.
 func (m *Manager) PutAccount(ctx context.Context, by string, a Account) (Account, bool, error) {
@@ -150,9 +147,6 @@ func checkAccount(a Account) error {
 	}
 	return nil
 }
-
-// Valid reports whether l is one of Languages.
-func (l Language) Valid() bool { return l == English || l == French || l == Italian }
 
 // accountChanges words what an edit changes, never naming an address.
 func accountChanges(prev, a Account, exists bool) []string {

@@ -235,11 +235,10 @@ func parseAccount(a bulkAccount) (bulkRecord, string) {
 		return bulkRecord{}, "account: " + message(err)
 	}
 	lang := strings.ToLower(strings.TrimSpace(a.Language))
-	switch contact.Language(lang) {
-	case "":
+	switch {
+	case lang == "":
 		lang = string(contact.English)
-	case contact.English, contact.French, contact.Italian:
-	default:
+	case !contact.Language(lang).Valid():
 		return bulkRecord{}, fmt.Sprintf("account %s: language %q is not one of en, fr, it", nic, a.Language)
 	}
 	if a.Email != "" && !contact.ValidEmail(a.Email) {

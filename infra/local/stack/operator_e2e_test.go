@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -210,7 +209,7 @@ func TestOperatorAPIEndToEnd(t *testing.T) {
 	if last.By != gateway.OperatorARN(support) || last.Event != "failed" {
 		t.Errorf("last history entry %+v, want failed by %s", last, gateway.OperatorARN(support))
 	}
-	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`.`))
+	e.waitMail("newbie@example.com", c.ID, regexp.MustCompile(`^Failed:`))
 	e.eventTypes(c.ID, "ContactChangeRequested", "ContactChangeFailed")
 	e.eventTypes("new.example", "ServiceContactsChanged", "ServiceContactsChanged")
 
@@ -322,11 +321,8 @@ func TestIdentityClaimEndToEnd(t *testing.T) {
 			for _, s := range page.Items {
 				ids = append(ids, s.ID)
 			}
-			if diff := cmp.Diff([]string{"example.com", "ns1.example.net", "shop.example.org"}, ids); diff != "" && !strings.Contains(diff, "example") {
-				t.Errorf("services of %s (-want +got):\n%s", admin, diff)
-			}
-			if len(ids) == 0 {
-				t.Errorf("no services for %s through custom:nic", admin)
+			if diff := cmp.Diff([]string{"example.com", "ns1.example.net", "shop.example.org"}, ids); diff != "" {
+				t.Errorf("services of %s through custom:nic (-want +got):\n%s", admin, diff)
 			}
 		}
 	}
