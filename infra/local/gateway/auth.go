@@ -83,14 +83,20 @@ func bearerToken(r *http.Request) (string, error) {
 }
 
 // authorizeCustomer plays the JWT authorizer of the customers' routes: a valid token whose
-// identity claim is a non-empty string. An operator token is no customer's, whatever else
-// it holds: it is refused as a token without the identity claim.
+// identity claim is a non-empty string. A local token is HS256; with an issuer configured,
+// any other algorithm is the issuer's to check. An operator token is no customer's, whatever
+// else it holds: it is refused as a token without the identity claim.
 func (g *Gateway) authorizeCustomer(r *http.Request, now time.Time) (*events.APIGatewayV2HTTPRequestContextAuthorizerDescription, error) {
 	token, err := bearerToken(r)
 	if err != nil {
 		return nil, err
 	}
-	claims, err := verify(g.secret, token, now)
+	var claims map[string]any
+	if g.issuer != nil && algorithm(token) != "HS256" {
+		claims, err = g.issuer.verify(token, now)
+	} else {
+		claims, err = verify(g.secret, token, now)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Package gateway plays API Gateway HTTP API and its authorizers for the local stack: it
 // matches requests against the route table, authenticates them with HS256 bearer tokens (the
-// customers' JWT authorizer, and IAM authorization of the operator routes), answers CORS as
+// customers' JWT authorizer, and IAM authorization of the operator routes) and, for the
+// customers, with the tokens of an OpenID Connect issuer when one is set, answers CORS as
 // the API's CorsConfiguration does, hands the functions the payload format 2.0 events API
 // Gateway would build, and turns their responses back into HTTP.
 package gateway
@@ -43,6 +44,9 @@ type Options struct {
 	// Secret is the HS256 key of the bearer tokens the authorizers accept (SecretFromEnv).
 	// Required.
 	Secret []byte
+	// Issuer, when set, is an OpenID Connect issuer whose tokens (RSA-signed) the customers'
+	// routes accept besides the HS256 tokens of Secret.
+	Issuer *Issuer
 	// IdentityClaim is the claim a customer's token must hold, a non-empty string: the NIC
 	// handle. DefaultIdentityClaim when empty; with Amazon Cognito, e.g. "custom:nic".
 	IdentityClaim string
@@ -68,6 +72,7 @@ type Options struct {
 type Gateway struct {
 	routes        routeTable
 	secret        []byte
+	issuer        *keySet
 	identityClaim string
 	cors          cors
 	logger        *slog.Logger
@@ -97,7 +102,15 @@ func New(routes []api.Route, functions map[string]Function, opts Options) (*Gate
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	var issuer *keySet
+	if opts.Issuer != nil {
+		if err := opts.Issuer.check(); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		issuer = newKeySet(*opts.Issuer)
+	}
 	g := &Gateway{
+		issuer:        issuer,
 		routes:        table,
 		secret:        opts.Secret,
 		identityClaim: claim,
