@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 )
@@ -16,8 +17,9 @@ import (
 var files embed.FS
 
 // Policy is the Content-Security-Policy of the console: its own scripts and styles only,
-// never inline, and the API on the same origin. Deployed, template.yaml sets it with the
-// API's and the issuer's origins added to connect-src (infra/samtemplate compares them).
+// never inline, and the API on the same origin. A console whose API or issuer is elsewhere
+// adds their origins to connect-src (Config.ContentSecurityPolicy); deployed, template.yaml
+// does so (infra/samtemplate compares them).
 const Policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // AssetPrefix is the path under which the console's assets are served.
@@ -33,16 +35,26 @@ type Config struct {
 	ClientID string `json:"clientId"` // the console's OAuth client id at the issuer
 }
 
-// localConfig is the local stack's settings: the API on the same origin, and its
-// developer sign-in instead of an issuer.
-var localConfig = mustJSON(Config{})
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("web: " + err.Error()) // a struct of strings always marshals
+// ContentSecurityPolicy is Policy with the origins of the API and of the issuer, when they
+// are set, added to connect-src: the console fetches the issuer's discovery document and
+// exchanges its code at the issuer's token endpoint.
+func (c Config) ContentSecurityPolicy() string {
+	extra := ""
+	for _, u := range []string{c.APIURL, c.Issuer} {
+		if o := origin(u); o != "" && !strings.Contains(extra, " "+o) {
+			extra += " " + o
+		}
 	}
-	return b
+	return strings.Replace(Policy, "connect-src 'self'", "connect-src 'self'"+extra, 1)
+}
+
+// origin is the scheme and host of an absolute URL, or "" for anything else.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // pages are the console's screens: each serves index.html, and the script shows the screen
@@ -58,12 +70,19 @@ var types = map[string]string{
 	".json": "application/json",
 }
 
-// Handler serves the console's pages and its assets under AssetPrefix.
-func Handler() http.Handler {
+// Handler serves the console's pages, its assets under AssetPrefix and c at ConfigPath.
+// The zero Config is the local stack's: the API on the same origin, and its developer
+// sign-in instead of an issuer.
+func Handler(c Config) http.Handler {
 	static, err := fs.Sub(files, "static")
 	if err != nil {
 		panic("web: embedded files: " + err.Error()) // the embed directive guarantees the folder
 	}
+	settings, err := json.Marshal(c)
+	if err != nil {
+		panic("web: " + err.Error()) // a struct of strings always marshals
+	}
+	policy := c.ContentSecurityPolicy()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := ""
 		switch {
@@ -81,7 +100,7 @@ func Handler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body := localConfig
+		body := settings
 		if r.URL.Path != ConfigPath {
 			var err error
 			if body, err = fs.ReadFile(static, name); err != nil {
@@ -101,7 +120,7 @@ func Handler() http.Handler {
 		// Files change with the binary, which has no build step to fingerprint them.
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", Policy)
+		h.Set("Content-Security-Policy", policy)
 		h.Set("Referrer-Policy", "no-referrer")
 		if r.Method == http.MethodHead {
 			return

@@ -11,7 +11,7 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	h := Handler()
+	h := Handler(Config{})
 	tests := []struct {
 		method, path string
 		status       int
@@ -64,7 +64,7 @@ func TestHandler(t *testing.T) {
 // The policy forbids inline scripts and styles: the page must have none.
 func TestIndexHasNothingInline(t *testing.T) {
 	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	Handler(Config{}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	body, _ := io.ReadAll(rec.Body)
 	page := string(body)
 	for _, bad := range []*regexp.Regexp{
@@ -100,7 +100,7 @@ func TestServes(t *testing.T) {
 // tokens: every setting is present, and empty.
 func TestLocalConfig(t *testing.T) {
 	rec := httptest.NewRecorder()
-	Handler().ServeHTTP(rec, httptest.NewRequest("GET", ConfigPath, nil))
+	Handler(Config{}).ServeHTTP(rec, httptest.NewRequest("GET", ConfigPath, nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -116,5 +116,49 @@ func TestLocalConfig(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %#v, want %#v", k, got[k], v)
 		}
+	}
+}
+
+// A console whose API and issuer are elsewhere may connect to their origins, and to nothing
+// else; what is not an absolute http(s) URL adds nothing.
+func TestContentSecurityPolicy(t *testing.T) {
+	const rest = "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	const start = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
+	tests := []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"local", Config{}, Policy},
+		{"issuer", Config{Issuer: "http://127.0.0.1:8080/default", ClientID: "console"}, start + " http://127.0.0.1:8080" + rest},
+		{"api and issuer", Config{APIURL: "https://abc.execute-api.eu-west-1.amazonaws.com/", Issuer: "https://id.example.com/realms/x"},
+			start + " https://abc.execute-api.eu-west-1.amazonaws.com https://id.example.com" + rest},
+		{"same origin twice", Config{APIURL: "https://id.example.com/api", Issuer: "https://id.example.com"}, start + " https://id.example.com" + rest},
+		{"not a URL", Config{APIURL: "/api", Issuer: "javascript:alert(1)"}, Policy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.ContentSecurityPolicy(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// The handler serves the settings it is given, and the policy that lets the console reach
+// the issuer they name.
+func TestHandlerWithIssuer(t *testing.T) {
+	c := Config{Issuer: "http://127.0.0.1:8080/default", ClientID: "console"}
+	h := Handler(c)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", ConfigPath, nil))
+	var got Config
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got != c {
+		t.Errorf("settings %s (%v), want %+v", rec.Body, err, c)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/signin", nil))
+	if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, "connect-src 'self' http://127.0.0.1:8080;") {
+		t.Errorf("Content-Security-Policy %q does not let the console reach the issuer", got)
 	}
 }

@@ -83,6 +83,7 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 		DynamoDB: db,
 		Seed:     seed, JWTSecret: gateway.SecretFromEnv(os.Getenv), PublicBaseURL: baseURL, Expiry: expiry, Logger: log,
 		IdentityClaim: os.Getenv(config.IdentityClaim), CORSOrigins: origins,
+		OIDCIssuer: os.Getenv("OIDC_ISSUER"), OIDCClientID: os.Getenv("OIDC_CLIENT_ID"),
 		CreationLimit: limits[0], EmailLimit: limits[1], WrongTokenLimit: limits[2],
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 // The origins the deployed console calls besides its own: the API's and the issuer's.
 const (
 	apiOrigin    = "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
-	issuerOrigin = "https://${IssuerHost}"
+	issuerOrigin = "https://${IssuerHost}${SignInOrigin}"
 )
 
 func ref(id string) map[string]any { return map[string]any{"Ref": id} }
@@ -166,7 +166,8 @@ func consolePolicyProblems(t *samtemplate.Template) []string {
 		problems = append(problems, fmt.Sprintf("the Content-Security-Policy (+) is not web.Policy with the API and the issuer (-):\n%s", d))
 	}
 	expect(&problems, "the CSP's variables", dig(args, 1), map[string]any{
-		"IssuerHost": map[string]any{"Fn::Select": []any{2, map[string]any{"Fn::Split": []any{"/", ref("JwtIssuer")}}}},
+		"IssuerHost":   map[string]any{"Fn::Select": []any{2, map[string]any{"Fn::Split": []any{"/", ref("JwtIssuer")}}}},
+		"SignInOrigin": map[string]any{"Fn::If": []any{"HasConsoleSignInHost", sub(" https://${ConsoleSignInHost}"), ""}},
 	})
 	return problems
 }
@@ -227,7 +228,7 @@ func body(path string) string {
 		path = "/"
 	}
 	rec := httptest.NewRecorder()
-	web.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	web.Handler(web.Config{}).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 	b, _ := io.ReadAll(rec.Body)
 	if rec.Code != 200 {
 		return ""
@@ -271,7 +272,8 @@ func TestConsoleChecksCatchDrift(t *testing.T) {
 		"no headers policy":      {"ResponseHeadersPolicyId: !Ref ConsoleResponseHeadersPolicy", "ResponseHeadersPolicyId: 67f7725c-6f97-4210-82d7-5512b31e9d03", consoleHeaderProblems},
 		"frames allowed":         {"FrameOption: DENY", "FrameOption: SAMEORIGIN", consoleHeaderProblems},
 		"inline scripts":         {"script-src 'self';", "script-src 'self' 'unsafe-inline';", consolePolicyProblems},
-		"no issuer":              {" https://${IssuerHost};", ";", consolePolicyProblems},
+		"no issuer":              {" https://${IssuerHost}${SignInOrigin};", ";", consolePolicyProblems},
+		"no token endpoint":      {"${SignInOrigin};", ";", consolePolicyProblems},
 		"issuer's path":          {"!Select [2, ", "!Select [3, ", consolePolicyProblems},
 		"renamed setting":        {`"clientId": "${JwtAudience}"`, `"client": "${JwtAudience}"`, consoleFunctionProblems},
 		"issuer as audience":     {`"issuer": "${JwtIssuer}"`, `"issuer": "${JwtAudience}"`, consoleFunctionProblems},

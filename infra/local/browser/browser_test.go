@@ -131,18 +131,23 @@ type site struct {
 
 func start(t *testing.T) *site {
 	t.Helper()
-	return &site{t: t, Site: stacktest.Start(t, stack.Options{
-		Seed: store.Seed{
-			Accounts: []store.SeedAccount{
-				{NIC: admin, Email: "admin@example.com", Language: "en", GoodStanding: true},
-				{NIC: tech, Email: "tech@example.com", Language: "it", GoodStanding: true},
-				{NIC: bill, Email: "billing@example.com", Language: "fr", GoodStanding: true},
-				{NIC: newbie, Email: "newbie@example.com", Language: "en", GoodStanding: true},
-			},
-			Services: []store.SeedService{{ID: "example.com", Type: "domain", Admin: admin, Tech: tech, Billing: bill}},
+	return startWith(t, stack.Options{})
+}
+
+// startWith starts the stack of opts with the browser tests' seed and secret.
+func startWith(t *testing.T, opts stack.Options) *site {
+	t.Helper()
+	opts.Seed = store.Seed{
+		Accounts: []store.SeedAccount{
+			{NIC: admin, Email: "admin@example.com", Language: "en", GoodStanding: true},
+			{NIC: tech, Email: "tech@example.com", Language: "it", GoodStanding: true},
+			{NIC: bill, Email: "billing@example.com", Language: "fr", GoodStanding: true},
+			{NIC: newbie, Email: "newbie@example.com", Language: "en", GoodStanding: true},
 		},
-		JWTSecret: secret,
-	})}
+		Services: []store.SeedService{{ID: "example.com", Type: "domain", Admin: admin, Tech: tech, Billing: bill}},
+	}
+	opts.JWTSecret = secret
+	return &site{t: t, Site: stacktest.Start(t, opts)}
 }
 
 type change struct {

@@ -72,6 +72,10 @@ type Options struct {
 	IdentityClaim string
 	// CORSOrigins are the browser origins allowed to call the API.
 	CORSOrigins []string
+	// OIDCIssuer, when set, is an OpenID Connect issuer whose tokens the customers' routes
+	// accept besides the local ones, and the console signs in with it (authorization code
+	// with PKCE) as the client OIDCClientID, the tokens' audience.
+	OIDCIssuer, OIDCClientID string
 	// CreationLimit, EmailLimit and WrongTokenLimit are the abuse limits (the domain's
 	// defaults where zero).
 	CreationLimit, EmailLimit, WrongTokenLimit contact.Limit
@@ -203,13 +207,19 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		claim: cmp.Or(opts.IdentityClaim, gateway.DefaultIdentityClaim), now: time.Now,
 	}.register(local)
 	local.Handle("/", box)
+	console := web.Config{Issuer: opts.OIDCIssuer, ClientID: opts.OIDCClientID}
+	var issuer *gateway.Issuer
+	if opts.OIDCIssuer != "" || opts.OIDCClientID != "" {
+		issuer = &gateway.Issuer{URL: opts.OIDCIssuer, Audience: opts.OIDCClientID}
+	}
 	gw, err := gateway.New(api.Routes, handlers, gateway.Options{
 		Secret:        opts.JWTSecret,
 		Logger:        log,
 		Fallback:      local,
 		IdentityClaim: opts.IdentityClaim,
 		CORSOrigins:   opts.CORSOrigins,
-		Site:          web.Handler(),
+		Issuer:        issuer,
+		Site:          web.Handler(console),
 		IsSite:        web.Serves,
 	})
 	if err != nil {
