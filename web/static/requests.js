@@ -91,6 +91,41 @@ function partyText(t, me, p) {
   return `${p.nic}: ${t.party[p.status] || p.status}`;
 }
 
+// settle follows a request the workflow is applying: after the last acceptance it applies
+// the change asynchronously, so the answer's card would say "applying" until a reload. It
+// polls, bounded (about 10 s), redrawing the card when the state changes, and stops once the
+// request has left "applying", the card has left the page, or the tries run out (a reload
+// then shows the outcome). A failed poll stops it too: the card still holds the answer's
+// outcome, and a later error there would read as if the answer had failed.
+/**
+ * @param {Change} c
+ * @param {HTMLElement} el the card drawn for c
+ * @param {(c: Change) => HTMLElement} draw
+ */
+async function settle(c, el, draw) {
+  for (let tries = 20; c.state === 'applying' && tries > 0; tries--) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (!el.isConnected) return;
+    /** @type {Change} */
+    let fresh;
+    try {
+      fresh = await call('GET', '/me/contact-changes/' + encodeURIComponent(c.id));
+    } catch {
+      return;
+    }
+    if (!el.isConnected) return;
+    if (fresh.state !== c.state) {
+      const next = draw(fresh);
+      // Focus stays in the card if it was there, and is not taken if it was elsewhere.
+      const focused = el.contains(document.activeElement);
+      el.replaceWith(next);
+      if (focused) /** @type {HTMLElement} */ (next.querySelector('h2')).focus();
+      el = next;
+    }
+    c = fresh;
+  }
+}
+
 // card draws one request; it draws itself again after each answer.
 /**
  * @param {Texts} t
@@ -126,10 +161,13 @@ function card(t, me, lang, c, token, note) {
     for (const b of el.querySelectorAll('button')) b.disabled = true;
     try {
       await call('POST', `/me/contact-changes/${encodeURIComponent(c.id)}/${what}`, body);
+      /** @type {Change} */
       const fresh = await call('GET', '/me/contact-changes/' + encodeURIComponent(c.id));
-      const next = card(t, me, lang, fresh, '', message(t.requests.done[what], false));
+      const draw = (/** @type {Change} */ f) => card(t, me, lang, f, '', message(t.requests.done[what], false));
+      const next = draw(fresh);
       el.replaceWith(next);
       /** @type {HTMLElement} */ (next.querySelector('h2')).focus();
+      settle(fresh, next, draw);
     } catch (e) {
       for (const b of el.querySelectorAll('button')) b.disabled = false;
       out.replaceChildren(message(errorText(t, e), true));

@@ -246,6 +246,14 @@ func TestConsoleHandOverTech(t *testing.T) {
 	press(t, ctx, card(id)+" .accept")
 	waitText(t, ctx, "Your acceptance is recorded.")
 	s.waitState(admin, id, "done")
+	// The workflow applies the change after the answer: the card follows it to done by
+	// itself, without a reload, and keeps the answer's outcome.
+	waitSel(t, ctx, card(id)+`[data-state="done"]`)
+	screenshot(t, ctx, "console-8b-done")
+	if got := run(t, ctx, "state of the card", chromedp.Evaluate[string](`document.querySelector('`+card(id)+` dd.state').textContent`)); got != "done" {
+		t.Errorf("the card shows the state %q, want done", got)
+	}
+	mustShow(t, "request done", text(t, ctx), "Your acceptance is recorded.", admin+": accepted", newbie+": accepted")
 
 	// The new tech sees the service, with himself as its tech contact.
 	press(t, ctx, `nav a[href="/services"]`)
