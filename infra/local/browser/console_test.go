@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/servicecontacts/servicecontacts/infra/local/asl"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
@@ -133,12 +135,28 @@ func (s *site) tokenOf(address, id string) string {
 
 func card(id string) string { return `article[data-id="` + id + `"]` }
 
+// slowApply holds the workflow's apply step back a moment, the time a console draws a
+// request in the state applying.
+func slowApply(name string, f asl.Function) asl.Function {
+	if name != "apply" {
+		return f
+	}
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return f(ctx, payload)
+	}
+}
+
 // The admin hands example.com's tech contact over to newbie in the console; both accept
 // there, the new tech through the emailed deep link, and the table shows the new tech.
 func TestConsoleHandOverTech(t *testing.T) {
 	axe := loadAxe(t)
 	ctx := browse(t)
-	s := start(t)
+	s := startWith(t, stack.Options{WrapStep: slowApply})
 
 	if status := open(t, ctx, s.URL+"/signin"); status != http.StatusOK {
 		t.Fatalf("sign-in page: status %d", status)
@@ -245,10 +263,12 @@ func TestConsoleHandOverTech(t *testing.T) {
 	mustShow(t, "deep link", text(t, ctx), "Signed in as "+newbie, admin+": accepted", "waiting for you")
 	press(t, ctx, card(id)+" .accept")
 	waitText(t, ctx, "Your acceptance is recorded.")
-	s.waitState(admin, id, "done")
-	// The workflow applies the change after the answer: the card follows it to done by
-	// itself, without a reload, and keeps the answer's outcome.
+	// The workflow applies the change after the answer (held back here, so that the card
+	// is drawn while it applies): the card follows it to done by itself, without a reload,
+	// and keeps the answer's outcome.
+	waitSel(t, ctx, card(id)+`[data-state="applying"]`)
 	waitSel(t, ctx, card(id)+`[data-state="done"]`)
+	s.waitState(admin, id, "done")
 	screenshot(t, ctx, "console-8b-done")
 	if got := run(t, ctx, "state of the card", chromedp.Evaluate[string](`document.querySelector('`+card(id)+` dd.state').textContent`)); got != "done" {
 		t.Errorf("the card shows the state %q, want done", got)
