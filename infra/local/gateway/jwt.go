@@ -47,17 +47,9 @@ func (e tokenError) Error() string { return string(e) }
 // the time claims) and returns its claims, numbers kept as written. Which claims the caller
 // must have is the route's business: see customerClaims and operatorName.
 func verify(secret []byte, token string, now time.Time) (map[string]any, error) {
-	encodedHeader, rest, ok := strings.Cut(token, ".")
-	encodedClaims, encodedSignature, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || strings.Contains(encodedSignature, ".") {
-		return nil, tokenError("the token is not a JWS compact serialization")
-	}
-
-	var header struct {
-		Alg string `json:"alg"`
-	}
-	if err := decodeSegment(encodedHeader, &header); err != nil {
-		return nil, tokenError("the token header is malformed")
+	encodedHeader, encodedClaims, encodedSignature, header, err := splitJWS(token)
+	if err != nil {
+		return nil, err
 	}
 	// Pinning the algorithm rejects "none" and algorithm-confusion tokens before any
 	// signature check.
@@ -77,6 +69,25 @@ func verify(secret []byte, token string, now time.Time) (map[string]any, error) 
 		return nil, err
 	}
 	return claims, nil
+}
+
+// joseHeader is what the authorizers read of a token's header.
+type joseHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+// splitJWS splits a compact JWS into its three segments and decodes its header.
+func splitJWS(token string) (encodedHeader, encodedClaims, encodedSignature string, header joseHeader, err error) {
+	encodedHeader, rest, ok := strings.Cut(token, ".")
+	encodedClaims, encodedSignature, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.Contains(encodedSignature, ".") {
+		return "", "", "", header, tokenError("the token is not a JWS compact serialization")
+	}
+	if err := decodeSegment(encodedHeader, &header); err != nil {
+		return "", "", "", header, tokenError("the token header is malformed")
+	}
+	return encodedHeader, encodedClaims, encodedSignature, header, nil
 }
 
 // stringifyClaims renders every claim as payload format 2.0 puts it in

@@ -142,17 +142,9 @@ func (ks *keySet) get(u string, v any) error {
 
 // verify checks a token of the issuer and returns its claims, numbers kept as written.
 func (ks *keySet) verify(token string, now time.Time) (map[string]any, error) {
-	encodedHeader, rest, ok := strings.Cut(token, ".")
-	encodedClaims, encodedSignature, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || strings.Contains(encodedSignature, ".") {
-		return nil, tokenError("the token is not a JWS compact serialization")
-	}
-	var header struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if err := decodeSegment(encodedHeader, &header); err != nil {
-		return nil, tokenError("the token header is malformed")
+	encodedHeader, encodedClaims, encodedSignature, header, err := splitJWS(token)
+	if err != nil {
+		return nil, err
 	}
 	hash, ok := rsaHashes[header.Alg]
 	if !ok {
@@ -214,12 +206,6 @@ func (ks *keySet) forAudience(claims map[string]any) bool {
 
 // algorithm is the alg a token's header names, "" when it has none readable.
 func algorithm(token string) string {
-	encodedHeader, _, _ := strings.Cut(token, ".")
-	var header struct {
-		Alg string `json:"alg"`
-	}
-	if decodeSegment(encodedHeader, &header) != nil {
-		return ""
-	}
+	_, _, _, header, _ := splitJWS(token)
 	return header.Alg
 }
