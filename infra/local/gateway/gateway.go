@@ -44,8 +44,10 @@ type Options struct {
 	// Secret is the HS256 key of the bearer tokens the authorizers accept (SecretFromEnv).
 	// Required.
 	Secret []byte
-	// Issuer, when set, is an OpenID Connect issuer whose tokens (RSA-signed) the customers'
-	// routes accept besides the HS256 tokens of Secret.
+	// Issuer, when set, is an OpenID Connect issuer whose tokens the customers' routes accept
+	// besides the local ones: a customer's token whose alg is not HS256 is checked against
+	// it, an HS256 one still against Secret. The operator routes, IAM's on AWS, take local
+	// tokens only.
 	Issuer *Issuer
 	// IdentityClaim is the claim a customer's token must hold, a non-empty string: the NIC
 	// handle. DefaultIdentityClaim when empty; with Amazon Cognito, e.g. "custom:nic".

@@ -47,15 +47,28 @@ const refetchEvery = 10 * time.Second
 // rsaHashes are the algorithms API Gateway's JWT authorizer verifies: RSA only.
 var rsaHashes = map[string]crypto.Hash{"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512}
 
+// Refusals of a token whose key the gateway cannot have.
+var (
+	errUnknownKid = tokenError("the token's kid names no key of the issuer")
+	errIssuerKeys = tokenError("the issuer's keys cannot be fetched")
+)
+
 // keySet holds an issuer's keys, fetched on first use and again when a token names a kid
-// it does not know (the issuer rotated its keys).
+// it does not know (the issuer rotated its keys), at most once per refetchEvery, failed
+// fetches included: neither made-up kids nor an issuer that is down cost a fetch a request.
 type keySet struct {
 	issuer Issuer
 	client *http.Client
 
+	// fetching is held across a fetch, so that there is one at a time while tokens of
+	// known keys, which take mu only, do not wait for a slow issuer.
+	fetching sync.Mutex
+
 	mu      sync.Mutex
-	keys    map[string]*rsa.PublicKey
-	fetched time.Time
+	keys    map[string]*rsa.PublicKey // the last keys fetched; nil before the first
+	fetched time.Time                 // when the last fetch was
+	failure error                     // why the last fetch failed; nil when it did not
+	tried   bool                      // whether there was a fetch
 }
 
 func newKeySet(iss Issuer) *keySet {
@@ -69,24 +82,47 @@ func newKeySet(iss Issuer) *keySet {
 // key returns the key kid names, fetching the keys when it is unknown and they were not
 // fetched within refetchEvery.
 func (ks *keySet) key(kid string, now time.Time) (*rsa.PublicKey, error) {
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	if k, ok := ks.keys[kid]; ok {
-		return k, nil
+	if k, due, err := ks.cached(kid, now); !due {
+		return k, err
 	}
-	if ks.keys != nil && now.Sub(ks.fetched) < refetchEvery {
-		return nil, tokenError("the token's kid names no key of the issuer")
+	ks.fetching.Lock()
+	defer ks.fetching.Unlock()
+	// Another request may have fetched while this one waited.
+	if k, due, err := ks.cached(kid, now); !due {
+		return k, err
 	}
 	keys, err := ks.fetch()
-	ks.fetched = now
+
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ks.fetched, ks.tried = now, true
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", tokenError("the issuer's keys cannot be fetched"), err)
+		// The keys fetched before stay: tokens of known keys outlive an issuer's outage.
+		ks.failure = fmt.Errorf("%w: %v", errIssuerKeys, err)
+		return nil, ks.failure
 	}
-	ks.keys = keys
+	ks.keys, ks.failure = keys, nil
 	if k, ok := keys[kid]; ok {
 		return k, nil
 	}
-	return nil, tokenError("the token's kid names no key of the issuer")
+	return nil, errUnknownKid
+}
+
+// cached returns the key kid names, or why there is none, unless a fetch is due.
+func (ks *keySet) cached(kid string, now time.Time) (key *rsa.PublicKey, due bool, err error) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if k, ok := ks.keys[kid]; ok {
+		return k, false, nil
+	}
+	switch {
+	case !ks.tried || now.Sub(ks.fetched) >= refetchEvery:
+		return nil, true, nil
+	case ks.failure != nil:
+		return nil, false, ks.failure
+	default:
+		return nil, false, errUnknownKid
+	}
 }
 
 func (ks *keySet) fetch() (map[string]*rsa.PublicKey, error) {
