@@ -76,7 +76,11 @@ func (c *Change) take(step Step, at time.Time, by, detail string) error {
 
 // fail moves c to failed, saying why.
 func (c *Change) fail(at time.Time, by string, f Failure) error {
-	return c.move(StepFailed, at, by, f.String(), f.Code)
+	if err := c.move(StepFailed, at, by, f.String(), f.Code); err != nil {
+		return err
+	}
+	c.Failure = f
+	return nil
 }
 
 func (c *Change) move(step Step, at time.Time, by, detail string, reason FailureCode) error {

@@ -190,6 +190,10 @@ type Change struct {
 	// DueAt is when the reconciler must look at the request again; zero when it never
 	// needs to (an ended request whose outbox is empty and whose workflow was answered).
 	DueAt time.Time
+	// Failure says why the request failed; zero unless State is Failed.
+	Failure Failure
+	// BatchID names the batch the request was made in; empty for a request of its own.
+	BatchID string
 	// Version increases with every write; stores use it for optimistic locking.
 	Version int
 }

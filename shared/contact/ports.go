@@ -146,6 +146,13 @@ const (
 	NoticeCancelled NoticeKind = "cancelled"
 	NoticeExpired   NoticeKind = "expired"
 	NoticeFailed    NoticeKind = "failed"
+	// NoticeBatchToken asks a party to confirm every request of a batch that needs them,
+	// with one token for all of them.
+	NoticeBatchToken NoticeKind = "batch_token"
+	// NoticeBatchOutcome tells an account, once every request of a batch has ended, how
+	// each of those that involve it ended: a batch's requests send no outcome email of
+	// their own.
+	NoticeBatchOutcome NoticeKind = "batch_outcome"
 )
 
 // Notice is one email to one account about one request.
@@ -157,6 +164,10 @@ type Notice struct {
 	Token string
 	// Failure says why a request failed; set only for NoticeFailed.
 	Failure Failure
+	// Batch and Changes are set for the batch notices only (Change is then empty): the
+	// batch, and those of its requests that concern the recipient, in the batch's order.
+	Batch   Batch
+	Changes []Change
 }
 
 // Failure says why an accepted change could not be applied. Notifiers word it in the

@@ -76,6 +76,11 @@ type requestItem struct {
 	Events       []eventOwed   `dynamodbav:"events,omitempty"`
 	AnswerAgain  string        `dynamodbav:"answerAgainAt,omitempty"`
 	Supersedes   []string      `dynamodbav:"supersedes,omitempty"`
+	BatchID      string        `dynamodbav:"batchId,omitempty"`
+	// FailureCode, FailureRole and FailureAccount say why a failed request failed.
+	FailureCode    string `dynamodbav:"failureCode,omitempty"`
+	FailureRole    string `dynamodbav:"failureRole,omitempty"`
+	FailureAccount string `dynamodbav:"failureAccount,omitempty"`
 	// DueShard and DueAt index the request in ByDue while the reconciler must look at it;
 	// both are absent otherwise, which keeps the index sparse.
 	DueShard string `dynamodbav:"dueShard,omitempty"`
@@ -283,7 +288,8 @@ func toRequestItem(c contact.Change, purgeAt time.Time) requestItem {
 		Role: string(c.Role), From: c.From, To: c.To, RequestedBy: c.RequestedBy, State: string(c.State),
 		Notify: c.Notify, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: formatTime(c.ExpiresAt),
 		Authority: string(c.Authority), Resends: c.Resends, LastResendAt: formatTime(c.LastResendAt),
-		AnswerAgain: formatTime(c.AnswerAgainAt), Supersedes: c.Supersedes,
+		AnswerAgain: formatTime(c.AnswerAgainAt), Supersedes: c.Supersedes, BatchID: c.BatchID,
+		FailureCode: string(c.Failure.Code), FailureRole: string(c.Failure.Role), FailureAccount: c.Failure.Account,
 		Version: c.Version, PurgeAt: purgeAt.Unix(),
 	}
 	if !c.DueAt.IsZero() {
@@ -311,7 +317,8 @@ func (it requestItem) change() contact.Change {
 		From: it.From, To: it.To, RequestedBy: it.RequestedBy, State: contact.State(it.State), Notify: it.Notify,
 		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt), Resends: it.Resends,
 		LastResendAt: parseTime(it.LastResendAt), Version: it.Version, Authority: contact.Role(it.Authority),
-		DueAt: parseTime(it.DueAt), AnswerAgainAt: parseTime(it.AnswerAgain), Supersedes: it.Supersedes,
+		DueAt: parseTime(it.DueAt), AnswerAgainAt: parseTime(it.AnswerAgain), Supersedes: it.Supersedes, BatchID: it.BatchID,
+		Failure: contact.Failure{Code: contact.FailureCode(it.FailureCode), Role: contact.Role(it.FailureRole), Account: it.FailureAccount},
 	}
 	for _, m := range it.Outbox {
 		c.Outbox = append(c.Outbox, contact.Message{
