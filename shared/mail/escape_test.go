@@ -23,6 +23,20 @@ func TestRenderEscapesEveryValueEverywhere(t *testing.T) {
 				for i := range c.Parties {
 					c.Parties[i].NIC = "party-" + hostile
 				}
+				for i := range notice.Changes {
+					c := &notice.Changes[i]
+					c.ServiceID, c.ServiceType, c.RequestedBy = "svc-"+hostile, "type-"+hostile, "req-"+hostile
+					c.From, c.To, c.ID = "from-"+hostile, "to-"+hostile, "id-"+hostile
+					for j := range c.Parties {
+						c.Parties[j].NIC = "party-" + hostile
+					}
+					if c.Failure.Code != "" {
+						c.Failure = contact.Failure{Code: contact.FailureAccountGone, Account: "why-" + hostile}
+					}
+				}
+				if notice.Batch.ID != "" {
+					notice.Batch.ID, notice.Batch.RequestedBy = "batch-"+hostile, "req-"+hostile
+				}
 				notice.To.NIC = "me-" + hostile
 				if notice.Token != "" {
 					notice.Token = "tok-" + hostile

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -73,13 +74,71 @@ func notices(lang contact.Language) map[contact.NoticeKind]contact.Notice {
 		contact.NoticeExpired:   {Kind: contact.NoticeExpired, To: to(admin), Change: with(contact.Expired, nil)},
 		contact.NoticeFailed: {Kind: contact.NoticeFailed, To: to(admin), Change: with(contact.Failed, allAccepted),
 			Failure: contact.Failure{Code: contact.FailureContactChanged, Role: contact.Tech}},
+		contact.NoticeBatchToken: {Kind: contact.NoticeBatchToken, To: to(newTech), Batch: batch(),
+			Changes: batchChanges(contact.Pending, contact.Pending, contact.Pending), Token: "Zr8LmW2vN9cHdEfGhJkPaSsTuVwXyZ01q5Yb0t_Kx-3"},
+		contact.NoticeBatchOutcome: {Kind: contact.NoticeBatchOutcome, To: to(admin), Batch: batch(),
+			Changes: batchChanges(contact.Done, contact.Refused, contact.Cancelled, contact.Expired, contact.Failed)},
 	}
+}
+
+// batch is a batch the admin asked, handing the tech role of several services to newTech.
+func batch() contact.Batch {
+	return contact.Batch{
+		ID:          "b7e1c0d2a3f4456789abcdef01234567",
+		RequestedBy: admin.NIC,
+		Wanted:      map[contact.Role]string{contact.Tech: newTech.NIC},
+		CreatedAt:   fixedNow,
+		ExpiresAt:   fixedNow.Add(14 * 24 * time.Hour),
+	}
+}
+
+// batchChanges returns one request of the batch per state, each on a service of its own
+// (example-1.com, example-2.com...), the tech role going from oldTech to newTech; a refused
+// one was refused by newTech, a failed one failed because the tech contact changed.
+func batchChanges(states ...contact.State) []contact.Change {
+	var out []contact.Change
+	for i, state := range states {
+		c := change()
+		c.ID = fmt.Sprintf("%031x%d", 0, i+1)
+		c.ServiceID = fmt.Sprintf("example-%d.com", i+1)
+		c.BatchID = batch().ID
+		c.State = state
+		c.Parties[0].Status = contact.Accepted
+		switch state {
+		case contact.Pending:
+			c.Parties[0].Status = contact.Waiting
+		case contact.Done, contact.Failed:
+			c.Parties[1].Status = contact.Accepted
+		case contact.Refused:
+			c.Parties[1].Status = contact.Declined
+		}
+		if state == contact.Failed {
+			c.Failure = contact.Failure{Code: contact.FailureContactChanged, Role: contact.Tech}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// aboutID is the id an email about n names in its request tag: its request's, or for a
+// batch notice its batch's.
+func aboutID(n contact.Notice) string {
+	if isBatch(n.Kind) {
+		return n.Batch.ID
+	}
+	return n.Change.ID
+}
+
+// isTokenKind: the notices of kind k carry their recipient's token.
+func isTokenKind(k contact.NoticeKind) bool {
+	return k == contact.NoticeToken || k == contact.NoticeBatchToken
 }
 
 var (
 	allKinds = []contact.NoticeKind{
 		contact.NoticeToken, contact.NoticeWaiting, contact.NoticeDone, contact.NoticeReplaced,
 		contact.NoticeRefused, contact.NoticeCancelled, contact.NoticeExpired, contact.NoticeFailed,
+		contact.NoticeBatchToken, contact.NoticeBatchOutcome,
 	}
 	allLanguages = []contact.Language{contact.English, contact.Italian, contact.French}
 )
@@ -135,6 +194,15 @@ func TestRenderSameValuesInTextAndHTML(t *testing.T) {
 				if kind == contact.NoticeToken {
 					values = append(values, notice.Token, n.ConfirmLink(c.ID, notice.Token), locales[lang].date(c.ExpiresAt))
 				}
+				if isBatch(kind) {
+					values = []string{notice.Batch.ID, notice.Batch.RequestedBy, notice.To.NIC}
+					for _, c := range notice.Changes {
+						values = append(values, c.ServiceID, c.ServiceType, locales[lang].role(c.Role), c.From, c.To, locales[lang].failure(c.Failure))
+					}
+				}
+				if kind == contact.NoticeBatchToken {
+					values = append(values, notice.Token, n.BatchConfirmLink(notice.Batch.ID, notice.Token), locales[lang].date(notice.Batch.ExpiresAt))
+				}
 				text, body := m.Text, html.UnescapeString(m.HTML)
 				for _, v := range values {
 					if !strings.Contains(text, v) {
@@ -166,7 +234,7 @@ func TestRenderTokenOnlyInTokenEmails(t *testing.T) {
 				t.Fatal(err)
 			}
 			leaked := strings.Contains(m.Text, notice.Token) || strings.Contains(m.HTML, notice.Token)
-			if want := kind == contact.NoticeToken; leaked != want {
+			if want := isTokenKind(kind); leaked != want {
 				t.Errorf("token in the email: %v, want %v", leaked, want)
 			}
 		})
@@ -283,16 +351,22 @@ func TestRenderLanguage(t *testing.T) {
 func TestRenderErrors(t *testing.T) {
 	tests := []struct {
 		name string
+		kind contact.NoticeKind
 		edit func(*contact.Notice)
 	}{
-		{"no email address", func(n *contact.Notice) { n.To.Email = "" }},
-		{"token notice without token", func(n *contact.Notice) { n.Token = "" }},
-		{"unknown kind", func(n *contact.Notice) { n.Kind = "birthday" }},
+		{"no email address", contact.NoticeToken, func(n *contact.Notice) { n.To.Email = "" }},
+		{"token notice without token", contact.NoticeToken, func(n *contact.Notice) { n.Token = "" }},
+		{"unknown kind", contact.NoticeToken, func(n *contact.Notice) { n.Kind = "birthday" }},
+		{"batch token notice without token", contact.NoticeBatchToken, func(n *contact.Notice) { n.Token = "" }},
+		{"batch notice without a batch id", contact.NoticeBatchToken, func(n *contact.Notice) { n.Batch.ID = "" }},
+		{"batch outcome without a batch id", contact.NoticeBatchOutcome, func(n *contact.Notice) { n.Batch.ID = "" }},
+		{"batch notice without requests", contact.NoticeBatchOutcome, func(n *contact.Notice) { n.Changes = nil }},
+		{"batch notice without an email address", contact.NoticeBatchOutcome, func(n *contact.Notice) { n.To.Email = "" }},
 	}
 	n := NewNotifier(nil, baseURL)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			notice := notices(contact.English)[contact.NoticeToken]
+			notice := notices(contact.English)[tt.kind]
 			tt.edit(&notice)
 			if _, err := n.Render(notice); err == nil {
 				t.Error("Render succeeded, want an error")
@@ -370,9 +444,9 @@ func TestRenderNamesRecipientAndRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.NIC != notice.To.NIC || m.RequestID != notice.Change.ID || m.To != notice.To.Email {
+			if m.NIC != notice.To.NIC || m.RequestID != aboutID(notice) || m.To != notice.To.Email {
 				t.Errorf("message to %q, NIC %q, request %q; want %q, %q, %q",
-					m.To, m.NIC, m.RequestID, notice.To.Email, notice.To.NIC, notice.Change.ID)
+					m.To, m.NIC, m.RequestID, notice.To.Email, notice.To.NIC, aboutID(notice))
 			}
 		})
 	}

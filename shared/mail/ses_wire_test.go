@@ -182,7 +182,7 @@ func TestSESWireEveryEmail(t *testing.T) {
 			t.Run(string(kind)+"/"+string(lang), func(t *testing.T) {
 				notice := notices(lang)[kind]
 				notice.To.Email = UniqueAddress(string(kind) + "-" + string(lang))
-				wantTags[notice.To.Email] = []wireTag{{"nic", notice.To.NIC}, {"request", notice.Change.ID}}
+				wantTags[notice.To.Email] = []wireTag{{"nic", notice.To.NIC}, {"request", aboutID(notice)}}
 				want, err := n.Render(notice)
 				if err != nil {
 					t.Fatal(err)
@@ -211,7 +211,7 @@ func TestSESWireEveryEmail(t *testing.T) {
 				if e.Body.HTML != want.HTML {
 					t.Errorf("the stored HTML body (%d bytes) differs from the rendered one (%d bytes)", len(e.Body.HTML), len(want.HTML))
 				}
-				if kind == contact.NoticeToken && !strings.Contains(e.Body.Text, notice.Token) {
+				if isTokenKind(kind) && !strings.Contains(e.Body.Text, notice.Token) {
 					t.Error("the stored token email lacks the token")
 				}
 			})
