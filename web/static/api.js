@@ -14,7 +14,23 @@
 /**
  * A contact-change request (GET /me/contact-changes/{id}).
  * @typedef {{id: string, serviceId: string, role: string, from: string, to: string, state: string,
- *   requestedBy: string, createdAt: string, expiresAt: string, parties?: Party[], history?: HistoryEvent[]}} Change
+ *   requestedBy: string, createdAt: string, expiresAt: string, parties?: Party[], history?: HistoryEvent[],
+ *   batchId?: string}} Change
+ */
+/** @typedef {{code: string, message?: string}} ItemError */
+/**
+ * One service of a batch: the requests made for it, or why none was.
+ * @typedef {{serviceId: string, created?: Change[], error?: ItemError}} BatchItem
+ */
+/**
+ * A batch: one change over many services (POST and GET /me/contact-change-batches).
+ * @typedef {{id: string, requestedBy?: string, createdAt?: string, expiresAt?: string, items?: BatchItem[],
+ *   parties?: {nic: string, changes?: string[]}[]}} Batch
+ */
+/**
+ * What a batch answer did to one request that needed the caller; without error, it was
+ * answered by that call.
+ * @typedef {{changeId: string, serviceId: string, role: string, state: string, error?: ItemError}} BatchAnswer
  */
 /**
  * A page of a listing.
