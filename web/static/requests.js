@@ -1,5 +1,5 @@
-// Your requests: the contact-change requests the account takes part in, and the answers
-// it may give to them.
+// Your requests: the contact-change requests the account takes part in, the batches they
+// were made in, and the answers the account may give to them.
 import { call, query } from './api.js';
 import { h, message } from './dom.js';
 import { errorText } from './i18n.js';
@@ -7,6 +7,8 @@ import { errorText } from './i18n.js';
 /** @typedef {import('./i18n.js').Texts} Texts */
 /** @typedef {import('./api.js').Me} Me */
 /** @typedef {import('./api.js').Change} Change */
+/** @typedef {import('./api.js').Batch} Batch */
+/** @typedef {import('./api.js').BatchAnswer} BatchAnswer */
 
 const STATES = ['pending', 'applying', 'done', 'refused', 'expired', 'cancelled', 'failed'];
 
@@ -20,6 +22,8 @@ export async function requestsScreen(main, t, me, lang) {
   const params = new URLSearchParams(location.search);
   const id = params.get('id');
   if (id) return single(main, t, me, lang, id, params.get('token') || '');
+  const batch = params.get('batch');
+  if (batch) return batchScreen(main, t, me, lang, batch, params.get('token') || '');
   const state = params.get('state') || '';
   const cursor = params.get('cursor') || '';
   const select = h('select', { id: 'state' },
@@ -208,7 +212,8 @@ function card(t, me, lang, c, token, note) {
       field(t.requests.state, t.state[c.state] || c.state, 'state state-' + c.state),
       field(t.requests.requestedBy, c.requestedBy),
       field(t.requests.createdAt, when(lang, c.createdAt)),
-      field(t.requests.expiresAt, when(lang, c.expiresAt))),
+      field(t.requests.expiresAt, when(lang, c.expiresAt)),
+      c.batchId ? [h('dt', {}, t.requests.batch), h('dd', { class: 'batch' }, h('a', { href: '/requests' + query({ batch: c.batchId }) }, t.requests.seeBatch))] : null),
     h('h3', {}, t.requests.parties),
     h('ul', { class: 'parties' }, parties.map((p) => h('li', { 'data-nic': p.nic, 'data-status': p.status },
       partyText(t, me, p), p.bounced ? ` (${t.requests.bounced})` : null))),
@@ -219,6 +224,226 @@ function card(t, me, lang, c, token, note) {
     // append would write a null out as the text "null".
     ...(answer ? [answer] : []),
     ...(buttons.length ? [h('div', { class: 'buttons' }, buttons)] : []),
+    out);
+  return el;
+}
+
+// changesOf lists the requests of a batch, in the order of its services.
+/**
+ * @param {Batch} b
+ * @returns {Change[]}
+ */
+function changesOf(b) {
+  return (b.items || []).flatMap((it) => it.created || []);
+}
+
+// waitingOn lists the requests of a batch that wait for nic's answer.
+/**
+ * @param {Batch} b
+ * @param {string} nic
+ */
+function waitingOn(b, nic) {
+  return changesOf(b).filter((c) => c.state === 'pending' && (c.parties || []).some((p) => p.nic === nic && p.status === 'waiting'));
+}
+
+// batchScreen is one batch (/requests?batch=<id>, the token of the email filled in with
+// &token=): each service and the states of its requests, whether it waits for the account,
+// and the answers it may give: Accept all / Refuse all with its one token, Resend.
+/**
+ * @param {HTMLElement} main
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {string} lang
+ * @param {string} id
+ * @param {string} token
+ */
+async function batchScreen(main, t, me, lang, id, token) {
+  // As for a request: the token leaves the address bar once it is in the form.
+  if (token) history.replaceState(null, '', '/requests' + query({ batch: id }));
+  const out = h('div', { id: 'requests-out' });
+  main.replaceChildren(h('h1', {}, t.batchView.title), h('p', {}, h('a', { href: '/requests' }, t.requests.all)), out);
+  const path = '/me/contact-change-batches/' + encodeURIComponent(id);
+  const fail = (/** @type {unknown} */ e) => message(errorText(t, e, t.batchView.errors), true);
+
+  /** @type {Batch} */
+  let current = { id };
+  /** @type {HTMLElement} the batch as drawn last */
+  let el = h('p', {}, t.loading);
+  out.append(el);
+  /** @type {Node[]} what the last action said, kept while the batch is drawn again */
+  let said = [];
+
+  // draw puts b on the page; focus stays in the batch if it was there.
+  const draw = (/** @type {Batch} */ b, /** @type {string} */ tok) => {
+    const focused = el.contains(document.activeElement);
+    current = b;
+    const next = batchView(t, me, lang, b, tok, said, act);
+    el.replaceWith(next);
+    el = next;
+    if (focused) /** @type {HTMLElement} */ (next.querySelector('#batch-outcome-title, h2')).focus();
+  };
+
+  // follow draws the batch again while one of its requests is applying, bounded (about
+  // 10 s), as settle does for one request.
+  const follow = async () => {
+    const mine = el;
+    for (let tries = 20; changesOf(current).some((c) => c.state === 'applying') && tries > 0; tries--) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (el !== mine || !mine.isConnected) return;
+      /** @type {Batch} */
+      let fresh;
+      try {
+        fresh = await call('GET', path);
+      } catch {
+        return;
+      }
+      if (el !== mine || !mine.isConnected) return;
+      const before = changesOf(current).map((c) => c.state).join();
+      if (changesOf(fresh).map((c) => c.state).join() !== before) {
+        draw(fresh, '');
+        return follow();
+      }
+      current = fresh;
+    }
+  };
+
+  /**
+   * @param {string} what accept, refuse or resend
+   * @param {string} [tok]
+   */
+  async function act(what, tok) {
+    for (const b of el.querySelectorAll('button')) b.disabled = true;
+    const outcome = /** @type {HTMLElement} */ (el.querySelector('.outcome'));
+    try {
+      if (what === 'resend') {
+        /** @type {Batch} */
+        const sent = await call('POST', path + '/resend');
+        said = [message(t.batchView.done.resend, false)];
+        draw(sent && sent.items ? sent : await call('GET', path), '');
+        /** @type {HTMLElement} */ (el.querySelector('h2')).focus();
+        return;
+      }
+      /** @type {{items?: BatchAnswer[]}} */
+      const answer = await call('POST', `${path}/${what}`, { token: tok });
+      said = [message(t.batchView.done[what], false), ...answered(t, what, answer.items || [])];
+      draw(await call('GET', path), '');
+      /** @type {HTMLElement} */ (el.querySelector('#batch-outcome-title')).focus();
+      follow();
+    } catch (e) {
+      for (const b of el.querySelectorAll('button')) b.disabled = false;
+      said = [fail(e)];
+      outcome.replaceChildren(...said);
+    }
+  }
+
+  try {
+    draw(await call('GET', path), token);
+  } catch (e) {
+    out.replaceChildren(fail(e));
+    if (token) out.append(message(t.requests.notYours(me.nic), true));
+    return;
+  }
+  if (token && waitingOn(current, me.nic).length === 0) out.prepend(message(t.requests.notYours(me.nic), true));
+  follow();
+}
+
+// answered is the outcome of a batch answer: for each request that needed the account,
+// answered now, or the sentence of why not.
+/**
+ * @param {Texts} t
+ * @param {string} what accept or refuse
+ * @param {BatchAnswer[]} items
+ * @returns {HTMLElement[]}
+ */
+function answered(t, what, items) {
+  const ok = items.filter((it) => !it.error).length;
+  return [
+    h('h3', { id: 'batch-outcome-title', tabindex: '-1' }, t.batchView.outcome),
+    h('p', {}, t.batchView.count(ok, items.length)),
+    h('ul', { id: 'batch-outcome' }, items.map((it) => h('li', { 'data-id': it.changeId, 'data-outcome': it.error ? 'error' : 'answered' },
+      t.requests.heading(t.role[it.role] || it.role, it.serviceId), ': ',
+      it.error ? h('span', { class: 'error-text' }, errorText(t, it.error, t.batchView.errors)) : t.batchView.answered[what],
+      it.error ? null : ` (${t.state[it.state] || it.state})`))),
+  ];
+}
+
+/**
+ * @param {Texts} t
+ * @param {Me} me
+ * @param {string} lang
+ * @param {Batch} b
+ * @param {string} token
+ * @param {Node[]} said
+ * @param {(what: string, token?: string) => void} act
+ * @returns {HTMLElement}
+ */
+function batchView(t, me, lang, b, token, said, act) {
+  const el = h('section', { class: 'batch', 'data-id': b.id, 'aria-labelledby': 'batch-requests-title' });
+  const changes = changesOf(b);
+  const mine = waitingOn(b, me.nic);
+  const involved = b.requestedBy === me.nic || changes.some((c) => (c.parties || []).some((p) => p.nic === me.nic));
+  const canResend = involved && changes.some((c) => c.state === 'pending' && (c.parties || []).some((p) => p.status === 'waiting'));
+  const field = (/** @type {string} */ label, /** @type {string} */ value) => [h('dt', {}, label), h('dd', {}, value)];
+  const out = h('div', { class: 'outcome', 'aria-live': 'polite' }, said);
+
+  /** @type {Node[]} */
+  const rows = [];
+  for (const it of b.items || []) {
+    if (it.error || !(it.created || []).length) {
+      rows.push(h('tr', { 'data-service': it.serviceId, 'data-outcome': 'error' },
+        h('th', { scope: 'row' }, it.serviceId),
+        h('td', { colspan: '5', class: 'error-text' }, t.batchView.noRequest, it.error ? ': ' + errorText(t, it.error) : null)));
+      continue;
+    }
+    for (const c of it.created || []) {
+      const role = t.role[c.role] || c.role;
+      rows.push(h('tr', { 'data-id': c.id, 'data-service': it.serviceId, 'data-state': c.state },
+        h('th', { scope: 'row' }, it.serviceId),
+        h('td', {}, role),
+        h('td', {}, `${c.from} → ${c.to}`),
+        h('td', { class: 'state state-' + c.state }, t.state[c.state] || c.state),
+        h('td', {}, h('ul', { class: 'parties' }, (c.parties || []).map((p) => h('li', { 'data-nic': p.nic, 'data-status': p.status },
+          partyText(t, me, p), p.bounced ? ` (${t.requests.bounced})` : null)))),
+        h('td', {}, h('a', { href: '/requests' + query({ id: c.id }) }, t.batchView.request,
+          h('span', { class: 'visually-hidden' }, ' — ', t.batchView.seeRequest(role, it.serviceId))))));
+    }
+  }
+
+  /** @type {Node[]} */
+  const answer = [];
+  if (mine.length > 0) {
+    const input = h('input', { id: 'batch-token', class: 'token', type: 'text', value: token, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'batch-answer-hint' });
+    const answerWith = (/** @type {string} */ what) => () => {
+      const tok = input.value.trim();
+      if (!tok) {
+        out.replaceChildren(message(t.requests.missingToken, true));
+        input.focus();
+        return;
+      }
+      act(what, tok);
+    };
+    answer.push(h('h2', {}, t.batchView.answer),
+      h('p', { class: 'note', id: 'batch-answer-hint' }, t.batchView.answerHint),
+      h('div', { class: 'field' }, h('label', { for: 'batch-token' }, t.batchView.token), input),
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', id: 'batch-accept', class: 'accept', on: { click: answerWith('accept') } }, t.batchView.acceptAll),
+        h('button', { type: 'button', id: 'batch-refuse', class: 'refuse', on: { click: answerWith('refuse') } }, t.batchView.refuseAll)));
+  }
+
+  el.append(
+    h('dl', { class: 'fields' },
+      field(t.requests.requestedBy, b.requestedBy || ''),
+      field(t.requests.createdAt, when(lang, b.createdAt || '')),
+      field(t.requests.expiresAt, when(lang, b.expiresAt || ''))),
+    h('p', { id: 'batch-waiting', class: mine.length ? 'msg ok' : 'note' }, mine.length ? t.batchView.waitingYou(mine.length) : t.batchView.notWaiting),
+    h('h2', { id: 'batch-requests-title', tabindex: '-1' }, t.batchView.requests),
+    h('table', { class: 'batch-requests' },
+      h('caption', { class: 'visually-hidden' }, t.batchView.requests),
+      h('thead', {}, h('tr', {}, [t.batchView.service, t.batchView.role, t.batchView.change, t.batchView.state, t.batchView.parties, t.batchView.request].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows)),
+    ...answer,
+    // append would write a null out as the text "null".
+    ...(canResend ? [h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'batch-resend', class: 'resend secondary', on: { click: () => act('resend') } }, t.batchView.resend))] : []),
     out);
   return el;
 }
