@@ -307,6 +307,16 @@ async function batchScreen(main, t, me, lang, id, token) {
     }
   };
 
+  // reread is the batch after an answer; should it fail, the batch as it was drawn: the
+  // answer's outcome is what matters then, and an error would read as if it had failed.
+  const reread = async () => {
+    try {
+      return /** @type {Batch} */ (await call('GET', path));
+    } catch {
+      return current;
+    }
+  };
+
   /**
    * @param {string} what accept, refuse or resend
    * @param {string} [tok]
@@ -319,14 +329,16 @@ async function batchScreen(main, t, me, lang, id, token) {
         /** @type {Batch} */
         const sent = await call('POST', path + '/resend');
         said = [message(t.batchView.done.resend, false)];
-        draw(sent && sent.items ? sent : await call('GET', path), '');
+        draw(sent && sent.items ? sent : await reread(), '');
         /** @type {HTMLElement} */ (el.querySelector('h2')).focus();
         return;
       }
       /** @type {{items?: BatchAnswer[]}} */
       const answer = await call('POST', `${path}/${what}`, { token: tok });
-      said = [message(t.batchView.done[what], false), ...answered(t, what, answer.items || [])];
-      draw(await call('GET', path), '');
+      const items = answer.items || [];
+      const ok = items.some((it) => !it.error);
+      said = [ok ? message(t.batchView.done[what], false) : message(t.batchView.noneAnswered, true), ...answered(t, what, items)];
+      draw(await reread(), '');
       /** @type {HTMLElement} */ (el.querySelector('#batch-outcome-title')).focus();
       follow();
     } catch (e) {

@@ -133,7 +133,10 @@ export async function servicesScreen(main, t, me) {
       update();
     }, () => {
       openBatch = null;
-      batchButton.focus();
+      // Back where the form was opened; once the batch is made (nothing selected, the
+      // button disabled), to the page's selection.
+      if (!batchButton.disabled) batchButton.focus();
+      else /** @type {HTMLElement | null} */ (out.querySelector('#select-all'))?.focus();
     });
   });
 
