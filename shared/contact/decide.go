@@ -34,6 +34,11 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 	if err := m.checkWrongTokens(ctx, d.ChangeID, from); err != nil {
 		return Change{}, err
 	}
+	return m.decide(ctx, d, from)
+}
+
+// decide records d once the caller may see the request and from has tokens left to try.
+func (m *Manager) decide(ctx context.Context, d Decision, from string) (Change, error) {
 	var nic string
 	c, err := m.update(ctx, d.ChangeID, func(c *Change) error {
 		p, err := m.usableParty(c, d.Token, d.Caller)

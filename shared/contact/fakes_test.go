@@ -114,7 +114,10 @@ type sentNotice struct {
 	State    contact.State // the request's state as the notice saw it
 	Token    string
 	Failure  contact.Failure
-	Err      error
+	// BatchID and Changes are set for the batch notices: the requests they list.
+	BatchID string
+	Changes []string
+	Err     error
 }
 
 // fakeNotifier is a contact.Notifier that records every notice. NotifyFunc, when set,
@@ -137,7 +140,7 @@ func (f *fakeNotifier) Notify(ctx context.Context, n contact.Notice) error {
 	defer f.mu.Unlock()
 	f.attempts = append(f.attempts, sentNotice{
 		Kind: n.Kind, To: n.To.NIC, Email: n.To.Email, ChangeID: n.Change.ID, State: n.Change.State,
-		Token: n.Token, Failure: n.Failure, Err: err,
+		Token: n.Token, Failure: n.Failure, BatchID: n.Batch.ID, Changes: idsOf(n.Changes), Err: err,
 	})
 	return err
 }
@@ -184,6 +187,36 @@ func (f *fakeNotifier) Recipients(id string, kind contact.NoticeKind) map[string
 func (f *fakeNotifier) Token(id, nic string) string {
 	token := ""
 	for _, n := range f.Of(id, contact.NoticeToken) {
+		if n.To == nic {
+			token = n.Token
+		}
+	}
+	return token
+}
+
+func idsOf(changes []contact.Change) []string {
+	var ids []string
+	for _, c := range changes {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// OfBatch returns the sent notices about batch id, of kind.
+func (f *fakeNotifier) OfBatch(id string, kind contact.NoticeKind) []sentNotice {
+	var out []sentNotice
+	for _, n := range f.Sent() {
+		if n.BatchID == id && n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// BatchToken returns the latest batch token emailed to nic for batch id, "" if none.
+func (f *fakeNotifier) BatchToken(id, nic string) string {
+	token := ""
+	for _, n := range f.OfBatch(id, contact.NoticeBatchToken) {
 		if n.To == nic {
 			token = n.Token
 		}

@@ -41,6 +41,9 @@ const (
 // owe adds to c's outbox a message of kind to each of nics, owed by the write about to
 // store c (at version c.Version+1); others may send it from nextAt.
 func (c *Change) owe(kind NoticeKind, nics []string, failure Failure, nextAt time.Time) {
+	if c.BatchID != "" {
+		return // the batch tells its outcomes in one email per account (see tellBatch)
+	}
 	owed := c.Version + 1
 	for _, nic := range nics {
 		id := fmt.Sprintf("%d:%s:%s", owed, kind, nic)
@@ -78,6 +81,15 @@ func (c *Change) oweOutcome(failure Failure, nextAt time.Time) {
 // returned: what failed stays owed and the reconciler delivers it later. It returns the
 // request as last read or saved.
 func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
+	c = m.deliverOutbox(ctx, c, mine)
+	if mine != 0 && c.BatchID != "" && c.State.Terminal() {
+		// The write that ended one of a batch's requests may have ended the last of them.
+		m.tellBatch(ctx, c.BatchID)
+	}
+	return c
+}
+
+func (m *Manager) deliverOutbox(ctx context.Context, c Change, mine int) Change {
 	now := m.now()
 	sent := map[string]bool{}
 	failed := map[string]error{}

@@ -66,6 +66,19 @@ type Store interface {
 	// most overdue first.
 	DueRecords(ctx context.Context, t time.Time, limit int) ([]string, error)
 
+	// CreateBatch writes a new batch at version 1; it fails with an error wrapping
+	// ErrConflict when the id is taken.
+	CreateBatch(ctx context.Context, b Batch) error
+	Batch(ctx context.Context, id string) (Batch, error)
+	// SaveBatch writes b over the version it was read at, and stores it with Version+1.
+	SaveBatch(ctx context.Context, b Batch) (Batch, error)
+	// DueBatches returns the ids of up to limit batches whose DueAt is not after t, the
+	// most overdue first.
+	DueBatches(ctx context.Context, t time.Time, limit int) ([]string, error)
+	// Changes reads the requests with the given ids (at most MaxBatchServices×3), in that
+	// order; those not found are left out.
+	Changes(ctx context.Context, ids []string) ([]Change, error)
+
 	// Count adds each use to its counter, atomically and all or none: when a use would
 	// take its counter past its Max, nothing is counted and the error is a *LimitReached
 	// naming that use. Counters with the same key in different windows are different

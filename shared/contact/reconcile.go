@@ -13,7 +13,8 @@ const sweepBatch = 100
 
 // Sweep reconciles every request that is due (see Change.DueAt): past its expiry, applying
 // too long, whose workflow never showed up, or whose outbox holds messages or events; and
-// settles every operator's edit that still owes something (see Record.DueAt). It returns
+// settles every operator's edit that still owes something (see Record.DueAt), and tells the
+// outcomes of every batch whose requests have all ended (see Batch.DueAt). It returns
 // how many it looked at. One request's failure does not stop the others; their errors are
 // joined.
 func (m *Manager) Sweep(ctx context.Context) (int, error) {
@@ -42,7 +43,11 @@ func (m *Manager) Sweep(ctx context.Context) (int, error) {
 		}
 		m.settle(ctx, rec, false)
 	}
-	return len(ids) + len(records), errors.Join(errs...)
+	batches, err := m.sweepBatches(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return len(ids) + len(records) + batches, errors.Join(errs...)
 }
 
 // Reconcile moves one request on from what the store holds, when what should have moved it

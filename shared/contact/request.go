@@ -22,34 +22,21 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	}
 
 	now := m.now().UTC()
-	var changes []Change
-	tokens := map[string]map[string]string{} // request id → party → token, only in memory
 	accounts := m.accountReader()
-	for _, role := range Roles {
-		raw, ok := wanted[role]
-		if !ok {
-			continue
-		}
-		to, err := NormalizeNIC(raw)
+	tokens := map[string]map[string]string{} // request id → party → token, only in memory
+	changes, err := m.planChanges(ctx, accounts, caller, svc, wanted, now, func(c *Change, nic string) (string, error) {
+		token, hash, err := NewToken()
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		perm, err := Permit(svc, caller, role, to)
-		if err != nil {
-			return nil, err
+		if tokens[c.ID] == nil {
+			tokens[c.ID] = map[string]string{}
 		}
-		if open := svc.Open[role]; open != "" {
-			return nil, Errorf(ErrConflict, "request_open", "request %s for the %s role of %s is still open", open, role, svc.ID)
-		}
-		if err := checkPrerequisites(ctx, accounts, svc, role, to, perm); err != nil {
-			return nil, err
-		}
-		c, partyTokens, err := m.newChange(svc, role, caller, to, perm, now)
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, c)
-		tokens[c.ID] = partyTokens
+		tokens[c.ID][nic] = token
+		return hash, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	if err := m.countCreation(ctx, caller, changes, now); err != nil {
@@ -79,6 +66,41 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 
 	for i, c := range changes {
 		changes[i] = m.sendTokens(ctx, accounts, c, tokens[c.ID], c.WaitingFor())
+	}
+	return changes, nil
+}
+
+// tokenHasher gives party nic of the new request c its token, and returns the token's hash.
+type tokenHasher func(c *Change, nic string) (hash string, err error)
+
+// planChanges checks the wanted changes of svc, in the order of Roles, and builds their
+// requests without storing them.
+func (m *Manager) planChanges(ctx context.Context, accounts *accountReader, caller string, svc Service, wanted map[Role]string, now time.Time, token tokenHasher) ([]Change, error) {
+	var changes []Change
+	for _, role := range Roles {
+		raw, ok := wanted[role]
+		if !ok {
+			continue
+		}
+		to, err := NormalizeNIC(raw)
+		if err != nil {
+			return nil, err
+		}
+		perm, err := Permit(svc, caller, role, to)
+		if err != nil {
+			return nil, err
+		}
+		if open := svc.Open[role]; open != "" {
+			return nil, Errorf(ErrConflict, "request_open", "request %s for the %s role of %s is still open", open, role, svc.ID)
+		}
+		if err := checkPrerequisites(ctx, accounts, svc, role, to, perm); err != nil {
+			return nil, err
+		}
+		c, err := m.newChange(svc, role, caller, to, perm, now, token)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
 	}
 	return changes, nil
 }
@@ -125,29 +147,27 @@ func checkPrerequisites(ctx context.Context, accounts *accountReader, svc Servic
 	return nil
 }
 
-func (m *Manager) newChange(svc Service, role Role, caller, to string, perm Permission, now time.Time) (Change, map[string]string, error) {
+func (m *Manager) newChange(svc Service, role Role, caller, to string, perm Permission, now time.Time, token tokenHasher) (Change, error) {
 	id, err := newID()
 	if err != nil {
-		return Change{}, nil, err
+		return Change{}, err
 	}
 	c := Change{
 		ID: id, ServiceID: svc.ID, ServiceType: svc.Type, Role: role,
 		From: svc.Contacts[role], To: to, RequestedBy: caller, Authority: perm.Authority, State: Pending,
 		Notify: perm.Notify, CreatedAt: now, ExpiresAt: now.Add(m.expiry),
 	}
-	tokens := map[string]string{}
 	for _, nic := range perm.Parties {
-		token, hash, err := NewToken()
+		hash, err := token(&c, nic)
 		if err != nil {
-			return Change{}, nil, err
+			return Change{}, err
 		}
-		tokens[nic] = token
 		c.Parties = append(c.Parties, Party{NIC: nic, Status: Waiting, TokenHash: hash})
 	}
 	c.record(now, caller, string(StepCreated), fmt.Sprintf("%s: %s → %s", role, c.From, to))
 	c.announce(StepCreated, now, caller, "")
 	c.schedule(m.timing)
-	return c, tokens, nil
+	return c, nil
 }
 
 // abandon fails requests whose workflow could not start, releasing their roles. The caller

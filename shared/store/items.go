@@ -21,6 +21,8 @@ const (
 	involvedPrefix = "INVOLVED#"
 	recordPrefix   = "RECORD#"
 	recordSK       = "RECORD"
+	batchPrefix    = "BATCH#"
+	batchSK        = "BATCH"
 )
 
 type accountItem struct {
