@@ -38,6 +38,8 @@ const (
 //	DeleteService Delete contacts, Put requests (the record)    MarkBounced UpdateItem contacts
 //	Count UpdateItem requests (a transaction of Updates for several counters)
 //	Counted GetItem requests
+//	CreateBatch, SaveBatch PutItem requests   Batch GetItem requests   DueBatches Query ByDue
+//	Changes BatchGetItem requests (a batch's requests, which the end of any of them reads)
 var dynamoDBAccess = map[string]map[string][]string{
 	"list": { // services and requests of the caller, one request
 		contacts: {"BatchGetItem", "GetItem"}, contactsIndexes: {"Query"},
@@ -45,15 +47,15 @@ var dynamoDBAccess = map[string]map[string][]string{
 	},
 	"request": { // reads the service and accounts, counts, creates, abandons
 		contacts: {"GetItem", "Query", "UpdateItem"},
-		requests: {"GetItem", "PutItem", "UpdateItem"},
+		requests: {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},
 	},
 	"confirm": { // decides and cancels: a request that ends releases its lock; counts wrong tokens
 		contacts: {"GetItem", "UpdateItem"},
-		requests: {"GetItem", "PutItem", "UpdateItem"},
+		requests: {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},
 	},
 	"resend": { // counts the emails it sends
 		contacts: {"GetItem"},
-		requests: {"GetItem", "PutItem", "UpdateItem"},
+		requests: {"BatchGetItem", "GetItem", "PutItem", "UpdateItem"},
 	},
 	"operator": { // accounts and services, support's search, cancel and resend
 		contacts: {"DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"},
@@ -64,15 +66,15 @@ var dynamoDBAccess = map[string]map[string][]string{
 	},
 	"apply": {
 		contacts: {"ConditionCheckItem", "GetItem", "Query", "UpdateItem"},
-		requests: {"GetItem", "PutItem"},
+		requests: {"BatchGetItem", "GetItem", "PutItem"},
 	},
 	"finish": { // ends a request, or applies one whose last acceptance raced its end
 		contacts: {"ConditionCheckItem", "GetItem", "Query", "UpdateItem"},
-		requests: {"GetItem", "PutItem"},
+		requests: {"BatchGetItem", "GetItem", "PutItem"},
 	},
-	"reconcile": { // sweeps ByDue, ends, applies, sends what is owed
+	"reconcile": { // sweeps ByDue, ends, applies, sends what is owed, tells batches
 		contacts: {"ConditionCheckItem", "GetItem", "Query", "UpdateItem"},
-		requests: {"GetItem", "PutItem"}, requestsIndexes: {"Query"},
+		requests: {"BatchGetItem", "GetItem", "PutItem"}, requestsIndexes: {"Query"},
 	},
 	"bounce": { // marks the account, notes it in its open requests
 		contacts: {"GetItem", "UpdateItem"},

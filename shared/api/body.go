@@ -90,14 +90,22 @@ type fieldType int
 const (
 	stringField fieldType = iota
 	boolField
+	stringsField // an array of strings
 )
 
 func (t fieldType) String() string {
-	if t == boolField {
+	switch t {
+	case boolField:
 		return "a boolean"
+	case stringsField:
+		return "an array of strings"
 	}
 	return "a string"
 }
+
+// maxArray bounds the strings of an array field: what the largest batch needs, and room to
+// tell the caller it is too large.
+const maxArray = 1000
 
 // field is one field a JSON body may hold.
 type field struct {
@@ -107,7 +115,8 @@ type field struct {
 
 // decodeObject reads a JSON body that must be one object with keys among fields, each at
 // most once, each of its field's type: the values are strings and bools. It matches keys
-// exactly (no case folding) and refuses duplicates, null and values of another type.
+// exactly (no case folding) and refuses duplicates, null and values of another type. An
+// array of strings holds at most maxArray of them.
 func decodeObject(b []byte, fields ...field) (map[string]any, error) {
 	types := make(map[string]fieldType, len(fields))
 	names := make([]string, 0, len(fields))
@@ -138,6 +147,27 @@ func decodeObject(b []byte, fields ...field) (map[string]any, error) {
 			return nil, invalid("invalid_body", "the body is not valid JSON")
 		}
 		switch v.(type) {
+		case json.Delim:
+			if typ != stringsField || v != json.Delim('[') {
+				return nil, invalid("invalid_body", "field %q must be %s", key, typ)
+			}
+			var list []string
+			for dec.More() {
+				item, err := dec.Token()
+				s, ok := item.(string)
+				if err != nil || !ok {
+					return nil, invalid("invalid_body", "field %q must be %s", key, typ)
+				}
+				if len(list) == maxArray {
+					return nil, invalid("invalid_body", "field %q holds more than %d strings", key, maxArray)
+				}
+				list = append(list, s)
+			}
+			if end, err := dec.Token(); err != nil || end != json.Delim(']') {
+				return nil, invalid("invalid_body", "the body is not valid JSON")
+			}
+			out[key] = list
+			continue
 		case string:
 			if typ != stringField {
 				return nil, invalid("invalid_body", "field %q must be %s", key, typ)

@@ -28,6 +28,11 @@ type fakeContacts struct {
 	cancel         func(ctx context.Context, caller, id string) (contact.Change, error)
 	resend         func(ctx context.Context, caller, id string) (contact.Change, error)
 	lookup         func(ctx context.Context, id, token string) (contact.Change, contact.Account, error)
+	requestBatch   func(ctx context.Context, caller string, services []string, wanted map[contact.Role]string) (contact.Batch, []contact.Change, error)
+	getBatch       func(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error)
+	decideBatch    func(ctx context.Context, d contact.BatchDecision) (contact.Batch, []contact.BatchAnswer, error)
+	resendBatch    func(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error)
+	lookupBatch    func(ctx context.Context, id, token string) (contact.Batch, []contact.Change, contact.Account, error)
 
 	putAccount    func(ctx context.Context, by string, a contact.Account) (contact.Account, bool, error)
 	patchAccount  func(ctx context.Context, by, nic string, p contact.AccountPatch) (contact.Account, bool, error)
@@ -42,6 +47,41 @@ type fakeContacts struct {
 var _ Contacts = (*fakeContacts)(nil)
 
 var errUnexpectedCall = errors.New("unexpected call")
+
+func (f *fakeContacts) RequestBatch(ctx context.Context, caller string, services []string, wanted map[contact.Role]string) (contact.Batch, []contact.Change, error) {
+	if f.requestBatch == nil {
+		return contact.Batch{}, nil, fmt.Errorf("RequestBatch: %w", errUnexpectedCall)
+	}
+	return f.requestBatch(ctx, caller, services, wanted)
+}
+
+func (f *fakeContacts) GetBatch(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error) {
+	if f.getBatch == nil {
+		return contact.Batch{}, nil, fmt.Errorf("GetBatch: %w", errUnexpectedCall)
+	}
+	return f.getBatch(ctx, caller, id)
+}
+
+func (f *fakeContacts) DecideBatch(ctx context.Context, d contact.BatchDecision) (contact.Batch, []contact.BatchAnswer, error) {
+	if f.decideBatch == nil {
+		return contact.Batch{}, nil, fmt.Errorf("DecideBatch: %w", errUnexpectedCall)
+	}
+	return f.decideBatch(ctx, d)
+}
+
+func (f *fakeContacts) ResendBatch(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error) {
+	if f.resendBatch == nil {
+		return contact.Batch{}, nil, fmt.Errorf("ResendBatch: %w", errUnexpectedCall)
+	}
+	return f.resendBatch(ctx, caller, id)
+}
+
+func (f *fakeContacts) LookupBatch(ctx context.Context, id, token, _ string) (contact.Batch, []contact.Change, contact.Account, error) {
+	if f.lookupBatch == nil {
+		return contact.Batch{}, nil, contact.Account{}, fmt.Errorf("LookupBatch: %w", errUnexpectedCall)
+	}
+	return f.lookupBatch(ctx, id, token)
+}
 
 var discardLogger = slog.New(slog.DiscardHandler)
 

@@ -36,6 +36,12 @@ type Customers interface {
 	Cancel(ctx context.Context, caller, id string) (contact.Change, error)
 	Resend(ctx context.Context, caller, id string) (contact.Change, error)
 	Lookup(ctx context.Context, id, token, address string) (contact.Change, contact.Account, error)
+
+	RequestBatch(ctx context.Context, caller string, services []string, wanted map[contact.Role]string) (contact.Batch, []contact.Change, error)
+	GetBatch(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error)
+	DecideBatch(ctx context.Context, d contact.BatchDecision) (contact.Batch, []contact.BatchAnswer, error)
+	ResendBatch(ctx context.Context, caller, id string) (contact.Batch, []contact.Change, error)
+	LookupBatch(ctx context.Context, id, token, address string) (contact.Batch, []contact.Change, contact.Account, error)
 }
 
 // Operators is what the operator routes need of the domain. By is the operator's IAM
@@ -117,6 +123,14 @@ func New(function string, contacts Contacts, opts Options) *Handler {
 		"POST /me/contact-changes/{id}/resend":       {serve: h.resend},
 		"GET /contact-changes/{id}/confirm":          {page: true, serve: h.confirmPage},
 		"POST /contact-changes/{id}/confirm":         {page: true, serve: h.confirmDecision},
+
+		"POST /me/contact-change-batches":             {serve: h.requestBatch},
+		"GET /me/contact-change-batches/{id}":         {serve: h.getBatch},
+		"POST /me/contact-change-batches/{id}/accept": {serve: h.decideBatch(true)},
+		"POST /me/contact-change-batches/{id}/refuse": {serve: h.decideBatch(false)},
+		"POST /me/contact-change-batches/{id}/resend": {serve: h.resendBatch},
+		"GET /contact-change-batches/{id}/confirm":    {page: true, serve: h.batchConfirmPage},
+		"POST /contact-change-batches/{id}/confirm":   {page: true, serve: h.batchConfirmDecision},
 
 		"PUT /operator/accounts/{nic}":               {serve: h.putAccount},
 		"PATCH /operator/accounts/{nic}":             {serve: h.patchAccount},

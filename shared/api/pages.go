@@ -80,7 +80,12 @@ type pageData struct {
 	Lines []string // the result page's outcome
 
 	Sentence, Code string // the error page
+
+	Rows []batchRow // the batch page's requests
 }
+
+// batchRow is one request on the batch page, in the reader's language.
+type batchRow struct{ ServiceID, ServiceType, Role, From, To, State string }
 
 type partyView struct{ NIC, Status string }
 

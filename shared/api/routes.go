@@ -49,4 +49,11 @@ var Routes = []Route{
 	{Method: "POST", Path: "/operator/contact-changes/{id}/resend", Function: FunctionOperator, Operator: true},
 	// Appended, not sorted: tests name routes by their index.
 	{Method: "GET", Path: "/me", Function: FunctionList},
+	{Method: "POST", Path: "/me/contact-change-batches", Function: FunctionRequest},
+	{Method: "GET", Path: "/me/contact-change-batches/{id}", Function: FunctionList},
+	{Method: "POST", Path: "/me/contact-change-batches/{id}/accept", Function: FunctionConfirm},
+	{Method: "POST", Path: "/me/contact-change-batches/{id}/refuse", Function: FunctionConfirm},
+	{Method: "POST", Path: "/me/contact-change-batches/{id}/resend", Function: FunctionResend},
+	{Method: "GET", Path: "/contact-change-batches/{id}/confirm", Function: FunctionConfirm, Public: true},
+	{Method: "POST", Path: "/contact-change-batches/{id}/confirm", Function: FunctionConfirm, Public: true},
 }

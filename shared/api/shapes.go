@@ -49,6 +49,8 @@ type changeJSON struct {
 	CreatedAt   string        `json:"createdAt"`
 	ExpiresAt   string        `json:"expiresAt"`
 	History     []eventJSON   `json:"history"`
+	// BatchID names the batch the request was made in; absent for a request of its own.
+	BatchID string `json:"batchId,omitempty"`
 }
 
 type partyJSON struct {
@@ -140,6 +142,7 @@ func newChange(c contact.Change) changeJSON {
 		CreatedAt:   timestamp(c.CreatedAt),
 		ExpiresAt:   timestamp(c.ExpiresAt),
 		History:     make([]eventJSON, 0, len(c.History)),
+		BatchID:     c.BatchID,
 	}
 	for _, p := range c.Parties {
 		out.Parties = append(out.Parties, partyJSON{NIC: p.NIC, Status: p.Status, Bounced: p.Bounced})

@@ -22,6 +22,10 @@ type texts struct {
 	Roles                                                                 map[contact.Role]string
 	States                                                                map[contact.State]string
 	Statuses                                                              map[contact.PartyStatus]string
+	// The batch pages. BatchSummary: 1 requester, 2 number of requests; BatchQuestion: 1
+	// the reader's NIC handle; BatchDone: 1 how many requests the answer answered.
+	BatchTitle, BatchSummary, BatchQuestion, AcceptAll, RefuseAll string
+	BatchNothingLeft, BatchDone, NotAnswered                      string
 	// ErrorByCode explains the errors a link can meet; ErrorByStatus covers the others.
 	ErrorByCode   map[string]string
 	ErrorByStatus map[int]string
@@ -46,7 +50,14 @@ var languages = map[contact.Language]texts{
 		Roles:           map[contact.Role]string{contact.Admin: "administrative", contact.Tech: "technical", contact.Billing: "billing"},
 		States: map[contact.State]string{contact.Pending: "pending", contact.Applying: "being applied", contact.Done: "done",
 			contact.Refused: "refused", contact.Expired: "expired", contact.Cancelled: "cancelled", contact.Failed: "failed"},
-		Statuses: map[contact.PartyStatus]string{contact.Waiting: "waiting", contact.Accepted: "accepted", contact.Declined: "refused"},
+		Statuses:      map[contact.PartyStatus]string{contact.Waiting: "waiting", contact.Accepted: "accepted", contact.Declined: "refused"},
+		BatchTitle:    "Confirm several contact changes",
+		BatchSummary:  "%[1]s asks for these %[2]d contact changes, each of which needs your confirmation:",
+		BatchQuestion: "Do you, %[1]s, accept all of these changes?",
+		AcceptAll:     "Accept all", RefuseAll: "Refuse all",
+		BatchNothingLeft: "None of these changes is waiting for your answer any more.",
+		BatchDone:        "Your answer is recorded for %[1]d of these changes.",
+		NotAnswered:      "not answered",
 		ErrorByCode: map[string]string{
 			"missing_token":     "The link is incomplete: its confirmation code is missing. Open the link from the email again, or copy it whole.",
 			"invalid_token":     "The confirmation code in this link is not valid for this request. Open the link from the email again, or copy it whole.",
@@ -56,6 +67,7 @@ var languages = map[contact.Language]texts{
 			"request_closed":    "This request is closed: it can no longer be accepted or refused.",
 			"request_not_found": "We found no contact-change request for this link. Check that you copied the whole link.",
 			"invalid_decision":  "Choose Accept or Refuse.",
+			"batch_not_found":   "We found no batch of contact changes for this link. Check that you copied the whole link.",
 		},
 		ErrorByStatus: map[int]string{
 			400: "The request could not be understood. Open the link from the email again.",
@@ -88,7 +100,14 @@ var languages = map[contact.Language]texts{
 		Roles:           map[contact.Role]string{contact.Admin: "amministrativo", contact.Tech: "tecnico", contact.Billing: "di fatturazione"},
 		States: map[contact.State]string{contact.Pending: "in attesa", contact.Applying: "in corso di applicazione", contact.Done: "completata",
 			contact.Refused: "rifiutata", contact.Expired: "scaduta", contact.Cancelled: "annullata", contact.Failed: "non riuscita"},
-		Statuses: map[contact.PartyStatus]string{contact.Waiting: "in attesa", contact.Accepted: "accettato", contact.Declined: "rifiutato"},
+		Statuses:      map[contact.PartyStatus]string{contact.Waiting: "in attesa", contact.Accepted: "accettato", contact.Declined: "rifiutato"},
+		BatchTitle:    "Conferma più modifiche dei contatti",
+		BatchSummary:  "%[1]s chiede queste %[2]d modifiche dei contatti, ognuna delle quali richiede la tua conferma:",
+		BatchQuestion: "Tu, %[1]s, accetti tutte queste modifiche?",
+		AcceptAll:     "Accetta tutte", RefuseAll: "Rifiuta tutte",
+		BatchNothingLeft: "Nessuna di queste modifiche attende più la tua risposta.",
+		BatchDone:        "La tua risposta è registrata per %[1]d di queste modifiche.",
+		NotAnswered:      "senza risposta",
 		ErrorByCode: map[string]string{
 			"missing_token":     "Il link è incompleto: manca il codice di conferma. Apri di nuovo il link dall'email o copialo per intero.",
 			"invalid_token":     "Il codice di conferma di questo link non è valido per questa richiesta. Apri di nuovo il link dall'email o copialo per intero.",
@@ -98,6 +117,7 @@ var languages = map[contact.Language]texts{
 			"request_closed":    "Questa richiesta è chiusa: non può più essere accettata né rifiutata.",
 			"request_not_found": "Non esiste alcuna richiesta di modifica dei contatti per questo link. Verifica di averlo copiato per intero.",
 			"invalid_decision":  "Scegli Accetta o Rifiuta.",
+			"batch_not_found":   "Non esiste alcun gruppo di modifiche dei contatti per questo link. Verifica di averlo copiato per intero.",
 		},
 		ErrorByStatus: map[int]string{
 			400: "La richiesta non è comprensibile. Apri di nuovo il link dall'email.",
@@ -130,7 +150,14 @@ var languages = map[contact.Language]texts{
 		Roles:           map[contact.Role]string{contact.Admin: "administrateur", contact.Tech: "technique", contact.Billing: "de facturation"},
 		States: map[contact.State]string{contact.Pending: "en attente", contact.Applying: "en cours d'application", contact.Done: "terminée",
 			contact.Refused: "refusée", contact.Expired: "expirée", contact.Cancelled: "annulée", contact.Failed: "échouée"},
-		Statuses: map[contact.PartyStatus]string{contact.Waiting: "en attente", contact.Accepted: "accepté", contact.Declined: "refusé"},
+		Statuses:      map[contact.PartyStatus]string{contact.Waiting: "en attente", contact.Accepted: "accepté", contact.Declined: "refusé"},
+		BatchTitle:    "Confirmer plusieurs changements de contact",
+		BatchSummary:  "%[1]s demande ces %[2]d changements de contact, qui ont chacun besoin de votre confirmation :",
+		BatchQuestion: "Acceptez-vous, %[1]s, tous ces changements ?",
+		AcceptAll:     "Tout accepter", RefuseAll: "Tout refuser",
+		BatchNothingLeft: "Aucun de ces changements n'attend plus votre réponse.",
+		BatchDone:        "Votre réponse est enregistrée pour %[1]d de ces changements.",
+		NotAnswered:      "sans réponse",
 		ErrorByCode: map[string]string{
 			"missing_token":     "Le lien est incomplet : le code de confirmation manque. Ouvrez à nouveau le lien depuis l'e-mail, ou copiez-le en entier.",
 			"invalid_token":     "Le code de confirmation de ce lien n'est pas valable pour cette demande. Ouvrez à nouveau le lien depuis l'e-mail, ou copiez-le en entier.",
@@ -140,6 +167,7 @@ var languages = map[contact.Language]texts{
 			"request_closed":    "Cette demande est close : elle ne peut plus être acceptée ni refusée.",
 			"request_not_found": "Aucune demande de changement de contact ne correspond à ce lien. Vérifiez que vous l'avez copié en entier.",
 			"invalid_decision":  "Choisissez Accepter ou Refuser.",
+			"batch_not_found":   "Aucun lot de changements de contact ne correspond à ce lien. Vérifiez que vous l'avez copié en entier.",
 		},
 		ErrorByStatus: map[int]string{
 			400: "La demande n'a pas pu être comprise. Ouvrez à nouveau le lien depuis l'e-mail.",
