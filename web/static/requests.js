@@ -374,8 +374,8 @@ function answered(t, what, items) {
     h('p', {}, t.batchView.count(ok, items.length)),
     h('ul', { id: 'batch-outcome' }, items.map((it) => h('li', { 'data-id': it.changeId, 'data-outcome': it.error ? 'error' : 'answered' },
       t.requests.heading(t.role[it.role] || it.role, it.serviceId), ': ',
-      it.error ? h('span', { class: 'error-text' }, errorText(t, it.error, t.batchView.errors)) : t.batchView.answered[what],
-      it.error ? null : ` (${t.state[it.state] || it.state})`))),
+      // Its state since then is the table's.
+      it.error ? h('span', { class: 'error-text' }, errorText(t, it.error, t.batchView.errors)) : t.batchView.answered[what]))),
   ];
 }
 
