@@ -31,6 +31,8 @@ import (
 const (
 	sampleID    = "6f1c2a9e0b7d4c3f8e5a1b2c3d4e5f60"
 	sampleToken = "Zk3q9XwR2mT7bV1cN8pL4sJ6dF0gA5eK2uY3hQ7oI9w"
+	// sampleBatchID is replaced, with sampleToken, by a batch the test creates.
+	sampleBatchID = "7a2d3b8f1c9e4d6a8b0c2e4f6a8b0c2d"
 )
 
 // The request the events act on: example.com's admin asks for dana (ww44444-ovh) as tech.
@@ -54,6 +56,14 @@ var want = map[string]int{
 	"resend-contact-change.json":   http.StatusAccepted,
 	"confirmation-page.json":       http.StatusOK,
 	"confirmation-decision.json":   http.StatusOK,
+
+	"request-contact-change-batch.json": http.StatusCreated,
+	"get-contact-change-batch.json":     http.StatusOK,
+	"accept-contact-change-batch.json":  http.StatusOK,
+	"refuse-contact-change-batch.json":  http.StatusOK,
+	"resend-contact-change-batch.json":  http.StatusAccepted,
+	"batch-confirmation-page.json":      http.StatusOK,
+	"batch-confirmation-decision.json":  http.StatusOK,
 
 	"operator-put-account.json":           http.StatusOK,
 	"operator-patch-account.json":         http.StatusOK,
@@ -207,7 +217,10 @@ func TestEventsThroughTheHandlers(t *testing.T) {
 			defer s.Close()
 
 			ev := e.event
-			if bytes.Contains(e.raw, []byte(sampleID)) || strings.Contains(bodyOf(t, ev), sampleToken) || ev.QueryStringParameters["token"] == sampleToken {
+			if bytes.Contains(e.raw, []byte(sampleBatchID)) {
+				id, token := openBatch(t, s)
+				ev = replace(t, ev, strings.NewReplacer(sampleBatchID, id, sampleToken, token))
+			} else if bytes.Contains(e.raw, []byte(sampleID)) || strings.Contains(bodyOf(t, ev), sampleToken) || ev.QueryStringParameters["token"] == sampleToken {
 				id, token := openRequest(t, s)
 				ev = replace(t, ev, strings.NewReplacer(sampleID, id, sampleToken, token))
 			}
@@ -247,6 +260,27 @@ func openRequest(t *testing.T, s *stack.Stack) (id, token string) {
 		t.Fatalf("no token mailed to %s for %s", newEmail, id)
 	}
 	return id, token
+}
+
+// openBatch creates the batch the batch events act on (the same change as openRequest's,
+// over one service) and returns its id and the new tech contact's batch token.
+func openBatch(t *testing.T, s *stack.Stack) (id, token string) {
+	t.Helper()
+	b, created, err := s.Manager.RequestBatch(context.Background(), requester, []string{serviceID}, map[contact.Role]string{contact.Tech: newTech})
+	if err != nil || len(created) != 1 {
+		t.Fatalf("request a batch: %v %v", created, err)
+	}
+	for _, m := range s.Mail.Messages() {
+		if m.To == newEmail && strings.Contains(m.Text, b.ID) {
+			if match := tokenInMail.FindStringSubmatch(m.Text); match != nil {
+				token = match[1]
+			}
+		}
+	}
+	if token == "" {
+		t.Fatalf("no batch token mailed to %s for %s", newEmail, b.ID)
+	}
+	return b.ID, token
 }
 
 func bodyOf(t *testing.T, ev events.APIGatewayV2HTTPRequest) string {
