@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
@@ -51,31 +50,9 @@ func (h *Handler) batchConfirmDecision(ctx context.Context, r *request) (respons
 	if err != nil {
 		return response{}, err
 	}
-	if err := requireMediaType(r.APIGatewayV2HTTPRequest, "application/x-www-form-urlencoded"); err != nil {
-		return response{}, err
-	}
-	raw, err := body(r.APIGatewayV2HTTPRequest)
+	token, accept, err := decisionForm(r)
 	if err != nil {
 		return response{}, err
-	}
-	form, err := url.ParseQuery(string(raw))
-	if err != nil {
-		return response{}, invalid("invalid_body", "the form is not URL-encoded")
-	}
-	if l, ok := supported(form.Get("lang")); ok {
-		r.lang = l
-	}
-	token, err := tokenOf(form.Get("token"))
-	if err != nil {
-		return response{}, err
-	}
-	var accept bool
-	switch form.Get("decision") {
-	case "accept":
-		accept = true
-	case "refuse":
-	default:
-		return response{}, invalid("invalid_decision", "decision must be accept or refuse")
 	}
 	b, answers, err := h.contacts.DecideBatch(ctx, contact.BatchDecision{BatchID: id, Token: token, Source: r.RequestContext.HTTP.SourceIP, Accept: accept})
 	if err != nil {

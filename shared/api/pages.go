@@ -131,32 +131,9 @@ func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, er
 	if err != nil {
 		return response{}, err
 	}
-	if err := requireMediaType(r.APIGatewayV2HTTPRequest, "application/x-www-form-urlencoded"); err != nil {
-		return response{}, err
-	}
-	b, err := body(r.APIGatewayV2HTTPRequest)
+	token, accept, err := decisionForm(r)
 	if err != nil {
 		return response{}, err
-	}
-	form, err := url.ParseQuery(string(b))
-	if err != nil {
-		return response{}, invalid("invalid_body", "the form is not URL-encoded")
-	}
-	// The confirm page passes on the language it was shown in.
-	if l, ok := supported(form.Get("lang")); ok {
-		r.lang = l
-	}
-	token, err := tokenOf(form.Get("token"))
-	if err != nil {
-		return response{}, err
-	}
-	var accept bool
-	switch form.Get("decision") {
-	case "accept":
-		accept = true
-	case "refuse":
-	default:
-		return response{}, invalid("invalid_decision", "decision must be accept or refuse")
 	}
 	c, err := h.contacts.Decide(ctx, contact.Decision{ChangeID: id, Token: token, Source: r.RequestContext.HTTP.SourceIP, Accept: accept})
 	if err != nil {
@@ -174,6 +151,35 @@ func (h *Handler) confirmDecision(ctx context.Context, r *request) (response, er
 		d.Lines = []string{d.T.Accepted, d.T.Applying}
 	}
 	return htmlResponse(http.StatusOK, d), nil
+}
+
+// decisionForm reads the form a confirm page posts: the token and the decision, and the
+// language the page was shown in, which the answer keeps.
+func decisionForm(r *request) (token string, accept bool, err error) {
+	if err := requireMediaType(r.APIGatewayV2HTTPRequest, "application/x-www-form-urlencoded"); err != nil {
+		return "", false, err
+	}
+	b, err := body(r.APIGatewayV2HTTPRequest)
+	if err != nil {
+		return "", false, err
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return "", false, invalid("invalid_body", "the form is not URL-encoded")
+	}
+	if l, ok := supported(form.Get("lang")); ok {
+		r.lang = l
+	}
+	if token, err = tokenOf(form.Get("token")); err != nil {
+		return "", false, err
+	}
+	switch form.Get("decision") {
+	case "accept":
+		return token, true, nil
+	case "refuse":
+		return token, false, nil
+	}
+	return "", false, invalid("invalid_decision", "decision must be accept or refuse")
 }
 
 // errorPage explains p to a person who followed an emailed link.
