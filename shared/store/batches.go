@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
@@ -166,16 +163,7 @@ func (s *Store) Batch(ctx context.Context, id string) (contact.Batch, error) {
 func (s *Store) SaveBatch(ctx context.Context, b contact.Batch) (contact.Batch, error) {
 	expected := b.Version
 	b.Version++
-	item, err := attributevalue.MarshalMap(toBatchItem(b, b.ExpiresAt.Add(s.retention)))
-	if err != nil {
-		return contact.Batch{}, fmt.Errorf("encode batch %s: %w", b.ID, err)
-	}
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.tables.Requests), Item: item,
-		ConditionExpression:       aws.String("version = :expected"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":expected": num(expected)},
-	})
-	if err := putError(err); err != nil {
+	if err := s.putOverVersion(ctx, toBatchItem(b, b.ExpiresAt.Add(s.retention)), expected); err != nil {
 		return contact.Batch{}, fmt.Errorf("save batch %s: %w", b.ID, err)
 	}
 	return b, nil
@@ -183,23 +171,7 @@ func (s *Store) SaveBatch(ctx context.Context, b contact.Batch) (contact.Batch, 
 
 // DueBatches reads the batches' partition of the ByDue index, most overdue first.
 func (s *Store) DueBatches(ctx context.Context, t time.Time, limit int) ([]string, error) {
-	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.tables.Requests),
-		IndexName:              aws.String(ByDue),
-		KeyConditionExpression: aws.String("dueShard = :shard AND dueAt <= :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":shard": str(batchDueShard), ":t": str(formatTime(t)),
-		},
-		Limit: aws.Int32(int32(limit)),
-	})
-	if err != nil {
-		return nil, wrap(err, "query due batches")
-	}
-	ids := make([]string, 0, len(out.Items))
-	for _, item := range out.Items {
-		ids = append(ids, strings.TrimPrefix(stringAttr(item, "pk"), batchPrefix))
-	}
-	return slices.Clip(ids), nil
+	return s.dueIn(ctx, batchDueShard, batchPrefix, t, limit)
 }
 
 // Changes reads requests by id, 100 to a BatchGetItem, in the order of ids; those not found

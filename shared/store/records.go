@@ -204,38 +204,50 @@ func (s *Store) Record(ctx context.Context, id string) (contact.Record, error) {
 func (s *Store) SaveRecord(ctx context.Context, rec contact.Record) (contact.Record, error) {
 	expected := rec.Version
 	rec.Version++
-	item, err := attributevalue.MarshalMap(toRecordItem(rec, rec.At.Add(s.retention)))
+	if err := s.putOverVersion(ctx, toRecordItem(rec, rec.At.Add(s.retention)), expected); err != nil {
+		return contact.Record{}, fmt.Errorf("save record %s: %w", rec.ID, err)
+	}
+	return rec, nil
+}
+
+// putOverVersion writes an item of the requests table if the stored one is still at version
+// expected.
+func (s *Store) putOverVersion(ctx context.Context, v any, expected int) error {
+	item, err := attributevalue.MarshalMap(v)
 	if err != nil {
-		return contact.Record{}, fmt.Errorf("encode record %s: %w", rec.ID, err)
+		return fmt.Errorf("encode: %w", err)
 	}
 	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.tables.Requests), Item: item,
 		ConditionExpression:       aws.String("version = :expected"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":expected": num(expected)},
 	})
-	if err := putError(err); err != nil {
-		return contact.Record{}, fmt.Errorf("save record %s: %w", rec.ID, err)
-	}
-	return rec, nil
+	return putError(err)
 }
 
 // DueRecords reads the records' partition of the ByDue index, most overdue first.
 func (s *Store) DueRecords(ctx context.Context, t time.Time, limit int) ([]string, error) {
+	return s.dueIn(ctx, recordDueShard, recordPrefix, t, limit)
+}
+
+// dueIn reads one partition of the ByDue index up to t, most overdue first, and returns the
+// ids of its items (their keys without prefix).
+func (s *Store) dueIn(ctx context.Context, shard, prefix string, t time.Time, limit int) ([]string, error) {
 	out, err := s.api.Query(ctx, &dynamodb.QueryInput{
 		TableName:              aws.String(s.tables.Requests),
 		IndexName:              aws.String(ByDue),
 		KeyConditionExpression: aws.String("dueShard = :shard AND dueAt <= :t"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":shard": str(recordDueShard), ":t": str(formatTime(t)),
+			":shard": str(shard), ":t": str(formatTime(t)),
 		},
 		Limit: aws.Int32(int32(limit)),
 	})
 	if err != nil {
-		return nil, wrap(err, "query due records")
+		return nil, wrap(err, "query due items of %s", shard)
 	}
 	ids := make([]string, 0, len(out.Items))
 	for _, item := range out.Items {
-		ids = append(ids, strings.TrimPrefix(stringAttr(item, "pk"), recordPrefix))
+		ids = append(ids, strings.TrimPrefix(stringAttr(item, "pk"), prefix))
 	}
 	return slices.Clip(ids), nil
 }
