@@ -1,10 +1,13 @@
 package contact_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/store"
@@ -345,6 +348,56 @@ func TestBatchInputsAreChecked(t *testing.T) {
 		}
 		if len(e.mail.Sent()) != 0 {
 			t.Errorf("refused batches sent %d emails", len(e.mail.Sent()))
+		}
+	})
+}
+
+// A writer that ends the last request but fails to send the outcomes leaves them to the
+// reconciler, which sends them once the owner's window has passed, and only then.
+func TestBatchOutcomesLostByTheirWriterAreToldByTheReconciler(t *testing.T) {
+	onBackends(t, func(t *testing.T, e *env) {
+		services := e.addDomains(2)
+		b, created := e.batch(adm, services, map[contact.Role]string{contact.Tech: nwc})
+		e.mail.NotifyFunc = func(_ context.Context, n contact.Notice) error {
+			if n.Kind == contact.NoticeBatchOutcome {
+				return errors.New("mail service down")
+			}
+			return nil
+		}
+		e.decideBatch(b.ID, adm, false) // ends both requests refused
+		for _, c := range created {
+			e.wantState(c.ID, contact.Refused)
+		}
+		if n := len(e.mail.OfBatch(b.ID, contact.NoticeBatchOutcome)); n != 0 {
+			t.Fatalf("%d outcome emails went out while the mail service was down", n)
+		}
+		e.mail.NotifyFunc = nil
+		if _, err := e.m.Sweep(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.mail.OfBatch(b.ID, contact.NoticeBatchOutcome)); n != 0 {
+			t.Fatalf("the reconciler told the outcomes within the writer's window (%d emails)", n)
+		}
+		e.clock.Advance(contact.DefaultOwnerWindow + time.Second)
+		if _, err := e.m.Sweep(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		told := map[string]int{}
+		for _, n := range e.mail.OfBatch(b.ID, contact.NoticeBatchOutcome) {
+			told[n.To]++
+		}
+		// Everyone involved, the previous holder told of the outcome included.
+		if !mapsEqual(told, map[string]int{adm: 1, nwc: 1, tec: 1}) {
+			t.Errorf("outcome emails after the sweep: %v, want one each to %s, %s and %s", told, adm, nwc, tec)
+		}
+		if got, err := e.st.Batch(e.ctx, b.ID); err != nil || !got.Told || !got.DueAt.IsZero() {
+			t.Errorf("batch after the sweep: told %v, due %v, err %v", got.Told, got.DueAt, err)
+		}
+		if _, err := e.m.Sweep(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.mail.OfBatch(b.ID, contact.NoticeBatchOutcome)); n != 3 {
+			t.Errorf("a later sweep sent the outcomes again: %d emails", n)
 		}
 	})
 }
