@@ -95,6 +95,7 @@ func loadContactChange(t *testing.T) *Machine {
 }
 
 func TestContactChangeStateMachine(t *testing.T) {
+	t.Parallel() // its cases wait on timers and retry delays; they wait together
 	ctx := context.Background()
 	tests := []struct {
 		name          string
@@ -183,6 +184,7 @@ func TestContactChangeStateMachine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			lambdas := &contactChange{tokens: make(chan issued, 2), answerInside: tt.answerInside, applyFailures: tt.applyFailures}
 			e, err := New(loadContactChange(t), lambdas.functions())
 			if err != nil {

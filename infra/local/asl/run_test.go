@@ -284,6 +284,7 @@ func failWith(err error) Function {
 }
 
 func TestRetry(t *testing.T) {
+	t.Parallel() // its cases wait on timers and retry delays; they wait together
 	tests := []struct {
 		name        string
 		retry       string
@@ -322,6 +323,7 @@ func TestRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			var retries []int
 			fn := func(_ context.Context, payload json.RawMessage) (json.RawMessage, error) {
@@ -376,6 +378,7 @@ func tokenFunction(tokens chan<- issued) Function {
 }
 
 func TestWaitForTaskToken(t *testing.T) {
+	t.Parallel() // its cases wait on timers and retry delays; they wait together
 	tests := []struct {
 		name       string
 		extra      string
@@ -431,6 +434,7 @@ func TestWaitForTaskToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tokens := make(chan issued, 1)
 			e := newExecutor(t, `{"StartAt": "S", "States": {"S": `+callbackTask(tt.extra)+`, "Done": {"Type": "Succeed"}}}`,
 				map[string]Function{"await": tokenFunction(tokens)})
