@@ -19,7 +19,9 @@ const (
 	MaxPageSize           = 100
 )
 
-// Config wires a Manager. Store, Workflow and Notifier are required.
+// Config wires a Manager. Store is required. A function given no Workflow or Notifier (it
+// calls neither) fails any call of one as a failed call of the adapter would: what the call
+// was for stays owed, for a function that has it.
 type Config struct {
 	Store    Store
 	Workflow Workflow
@@ -80,6 +82,12 @@ func New(cfg Config) *Manager {
 	}
 	if m.log == nil {
 		m.log = slog.Default()
+	}
+	if m.workflow == nil {
+		m.workflow = absent("workflow")
+	}
+	if m.notifier == nil {
+		m.notifier = absent("notifier")
 	}
 	if m.now == nil {
 		m.now = time.Now
