@@ -89,7 +89,9 @@ type Handler struct {
 // an error, which Handle turns into a JSON error or an HTML error page.
 type endpoint struct {
 	route Route
-	page  bool // answers with HTML pages, errors included
+	// page renders the endpoint's failures as HTML pages, for the people who followed an
+	// emailed link; nil for the JSON endpoints.
+	page  func(r *request, p problem) response
 	serve func(ctx context.Context, r *request) (events.APIGatewayV2HTTPResponse, error)
 }
 
@@ -101,9 +103,10 @@ type request struct {
 	lang   contact.Language // the language of the pages, once a page endpoint knows it
 }
 
-// New returns the handler of the Lambda function named function (one of the Function*
-// constants): it serves the routes of Routes that name it and answers 404 to any other.
-func New(function string, contacts Contacts, opts Options) *Handler {
+// newHandler returns a handler of the endpoints that code returns, by route key: those of
+// one function, whose binary links only their code (a table chosen at run time would link
+// every function's).
+func newHandler(function string, contacts Contacts, opts Options, code func(h *Handler) map[string]endpoint) *Handler {
 	h := &Handler{contacts: contacts, log: opts.Logger, claim: opts.IdentityClaim, endpoints: map[string]endpoint{}}
 	if h.log == nil {
 		h.log = slog.Default()
@@ -111,46 +114,21 @@ func New(function string, contacts Contacts, opts Options) *Handler {
 	if h.claim == "" {
 		h.claim = DefaultIdentityClaim
 	}
-	code := map[string]endpoint{
-		"GET /me":                                    {serve: h.profile},
-		"GET /me/services":                           {serve: h.listServices},
-		"GET /me/contact-changes":                    {serve: h.listChanges},
-		"GET /me/contact-changes/{id}":               {serve: h.getChange},
-		"POST /services/{serviceId}/contact-changes": {serve: h.requestChanges},
-		"POST /me/contact-changes/{id}/accept":       {serve: h.decide(true)},
-		"POST /me/contact-changes/{id}/refuse":       {serve: h.decide(false)},
-		"POST /me/contact-changes/{id}/cancel":       {serve: h.cancel},
-		"POST /me/contact-changes/{id}/resend":       {serve: h.resend},
-		"GET /contact-changes/{id}/confirm":          {page: true, serve: h.confirmPage},
-		"POST /contact-changes/{id}/confirm":         {page: true, serve: h.confirmDecision},
-
-		"POST /me/contact-change-batches":             {serve: h.requestBatch},
-		"GET /me/contact-change-batches/{id}":         {serve: h.getBatch},
-		"POST /me/contact-change-batches/{id}/accept": {serve: h.decideBatch(true)},
-		"POST /me/contact-change-batches/{id}/refuse": {serve: h.decideBatch(false)},
-		"POST /me/contact-change-batches/{id}/resend": {serve: h.resendBatch},
-		"GET /contact-change-batches/{id}/confirm":    {page: true, serve: h.batchConfirmPage},
-		"POST /contact-change-batches/{id}/confirm":   {page: true, serve: h.batchConfirmDecision},
-
-		"PUT /operator/accounts/{nic}":               {serve: h.putAccount},
-		"PATCH /operator/accounts/{nic}":             {serve: h.patchAccount},
-		"PUT /operator/services/{serviceId}":         {serve: h.putService},
-		"DELETE /operator/services/{serviceId}":      {serve: h.deleteService},
-		"GET /operator/contact-changes":              {serve: h.findChanges},
-		"GET /operator/contact-changes/{id}":         {serve: h.changeByID},
-		"POST /operator/contact-changes/{id}/cancel": {serve: h.cancelFor},
-		"POST /operator/contact-changes/{id}/resend": {serve: h.resendFor},
-	}
+	mine := code(h)
 	for _, rt := range Routes {
-		ep, ok := code[rt.Key()]
+		if rt.Function != function {
+			continue
+		}
+		ep, ok := mine[rt.Key()]
 		if !ok {
-			// Routes and this table are in the same package; a test keeps them in step.
+			// Routes and the tables are in the same package; a test keeps them in step.
 			panic(fmt.Sprintf("api: no endpoint for route %s", rt.Key()))
 		}
-		if rt.Function == function {
-			ep.route = rt
-			h.endpoints[rt.Key()] = ep
-		}
+		ep.route = rt
+		h.endpoints[rt.Key()] = ep
+	}
+	if len(h.endpoints) != len(mine) {
+		panic(fmt.Sprintf("api: function %s has endpoints for routes it does not serve", function))
 	}
 	return h
 }
@@ -206,8 +184,8 @@ func (h *Handler) failure(ctx context.Context, log *slog.Logger, ep endpoint, r 
 		log.InfoContext(ctx, "request refused", "status", p.Status, "code", p.Code)
 	}
 	var resp events.APIGatewayV2HTTPResponse
-	if ep.page {
-		resp = h.errorPage(r, p)
+	if ep.page != nil {
+		resp = ep.page(r, p)
 	} else {
 		resp = jsonResponse(p.Status, errorBody{Error: errorDetail{Code: p.Code, Message: p.Message}})
 	}
