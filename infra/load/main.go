@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/servicecontacts/servicecontacts/infra/database"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -35,7 +36,7 @@ import (
 const (
 	contactsTable = "CONTACTS_TABLE"
 	requestsTable = "REQUESTS_TABLE" // only to create the tables
-	endpoint      = store.EndpointVariable
+	endpoint      = database.EndpointVariable
 )
 
 // Exit statuses.
@@ -55,7 +56,7 @@ func main() {
 type dialer func(ctx context.Context, getenv func(string) string) (store.API, error)
 
 func dial(ctx context.Context, getenv func(string) string) (store.API, error) {
-	return store.Dial(ctx, getenv)
+	return database.Dial(ctx, getenv)
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, dial dialer, stdin io.Reader, stdout, stderr io.Writer) int {

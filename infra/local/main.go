@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/servicecontacts/servicecontacts/infra/database"
 	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/shared/config"
@@ -74,8 +75,8 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	// With DYNAMODB_ENDPOINT (DynamoDB Local, say), the same store code runs on it, tables
 	// created when missing; without it, on the embedded backend.
 	var db store.API
-	if os.Getenv(store.EndpointVariable) != "" {
-		if db, err = store.Dial(ctx, os.Getenv); err != nil {
+	if os.Getenv(database.EndpointVariable) != "" {
+		if db, err = database.Dial(ctx, os.Getenv); err != nil {
 			return err
 		}
 	}
@@ -94,7 +95,7 @@ func run(log *slog.Logger, addr, seedFile, baseURL string) error {
 	srv := &http.Server{Addr: addr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("local stack listening", "url", baseURL, "dynamodb", cmp.Or(os.Getenv(store.EndpointVariable), "embedded"), "mail", baseURL+"/_local/mail/ui", "events", baseURL+"/_local/events",
+	log.Info("local stack listening", "url", baseURL, "dynamodb", cmp.Or(os.Getenv(database.EndpointVariable), "embedded"), "mail", baseURL+"/_local/mail/ui", "events", baseURL+"/_local/events",
 		"accounts", len(seed.Accounts), "services", len(seed.Services))
 	select {
 	case err := <-errc:

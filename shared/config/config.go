@@ -1,12 +1,11 @@
-// Package config reads a function's settings from its environment, once at start-up, and
-// builds the AWS clients and the domain they feed. Which variables each function needs is
-// one table, Required, that the mains read through Load and the template's tests hold
-// template.yaml to. A missing or malformed setting stops the function at start-up, never
+// Package config reads a function's settings from its environment, once at start-up: the
+// variables it needs, the AWS configuration, and the adapters it is given (Ports), which its
+// main builds into the domain. Which variables each function needs is one table, Required,
+// that the mains read through Load and the template's tests hold template.yaml to. A missing or malformed setting stops the function at start-up, never
 // inside a request.
 package config
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -17,17 +16,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
-	"github.com/servicecontacts/servicecontacts/shared/eventbus"
-	"github.com/servicecontacts/servicecontacts/shared/mail"
 	"github.com/servicecontacts/servicecontacts/shared/store"
-	"github.com/servicecontacts/servicecontacts/shared/workflow"
 )
 
 // The environment variables the functions read.
@@ -227,32 +218,6 @@ func formatHours(d time.Duration) string { return fmt.Sprintf("%dh", d/time.Hour
 // on every line.
 func Logger() *slog.Logger {
 	return lambdacontext.NewLogger()
-}
-
-// Manager builds the AWS clients, once per execution environment, and the domain on them.
-// Its events are published on the EventBridge bus when the function has one; otherwise
-// they stay owed for a function that has.
-func Manager(ctx context.Context, s Settings, log *slog.Logger) (*contact.Manager, error) {
-	aws, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	sender := mail.NewSES(sesv2.NewFromConfig(aws), s.MailFrom, s.MailConfigurationSet)
-	cfg := contact.Config{
-		Store:    store.New(dynamodb.NewFromConfig(aws), s.Tables),
-		Workflow: workflow.New(sfn.NewFromConfig(aws), s.StateMachineARN, nil),
-		Notifier: mail.NewNotifier(sender, s.PublicBaseURL),
-		Logger:   log,
-		Expiry:   s.Expiry,
-
-		CreationLimit:   s.CreationLimit,
-		EmailLimit:      s.EmailLimit,
-		WrongTokenLimit: s.WrongTokenLimit,
-	}
-	if s.EventBusName != "" {
-		cfg.Publisher = eventbus.New(eventbridge.NewFromConfig(aws), s.EventBusName)
-	}
-	return contact.New(cfg), nil
 }
 
 // Exit logs why a function cannot start and stops it.

@@ -28,6 +28,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/infra/statemachine"
 	"github.com/servicecontacts/servicecontacts/shared/api"
 	"github.com/servicecontacts/servicecontacts/shared/bounce"
+	"github.com/servicecontacts/servicecontacts/shared/config"
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 	"github.com/servicecontacts/servicecontacts/shared/mail"
 	"github.com/servicecontacts/servicecontacts/shared/step"
@@ -138,14 +139,20 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("load state machine: %w", err)
 	}
 
-	// The steps call the manager, which starts executions on the executor: the executor's
-	// functions reach the manager through steps, set once both exist.
-	var steps *step.Handler
+	// The steps call the managers, which start executions on the executor: the executor's
+	// functions reach their managers through steps, set once both exist.
+	var steps map[string]*step.Handler // by function
 	functions := map[string]asl.Function{}
 	for name, handler := range map[string]any{
-		"await":  func(ctx context.Context, in step.AwaitInput) (step.Result, error) { return steps.Await(ctx, in) },
-		"apply":  func(ctx context.Context, in step.ApplyInput) (step.Result, error) { return steps.Apply(ctx, in) },
-		"finish": func(ctx context.Context, in step.FinishInput) (step.Result, error) { return steps.Finish(ctx, in) },
+		"await": func(ctx context.Context, in step.AwaitInput) (step.Result, error) {
+			return steps["await"].Await(ctx, in)
+		},
+		"apply": func(ctx context.Context, in step.ApplyInput) (step.Result, error) {
+			return steps["apply"].Apply(ctx, in)
+		},
+		"finish": func(ctx context.Context, in step.FinishInput) (step.Result, error) {
+			return steps["finish"].Finish(ctx, in)
+		},
 	} {
 		f := invoker(handler)
 		if opts.WrapStep != nil {
@@ -158,7 +165,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	exec, err := asl.New(machine, functions, asl.WithStateMachineARN(stateMachineARN), asl.WithLogger(log),
 		asl.OnExecutionEnd(func(name string, status sfntypes.ExecutionStatus) {
 			if status != sfntypes.ExecutionStatusSucceeded {
-				reconcileExecution(steps, name, string(status))
+				reconcileExecution(steps["reconcile"], name, string(status))
 			}
 		}))
 	if err != nil {
@@ -170,7 +177,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		sfn = opts.WrapWorkflow(exec)
 	}
 	events := eventlog.New()
-	mgr := contact.New(contact.Config{
+	all := contact.Config{
 		Store:       st,
 		Workflow:    workflow.New(sfn, stateMachineARN, nil),
 		Notifier:    mail.NewNotifier(sender, opts.PublicBaseURL),
@@ -184,13 +191,33 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 		CreationLimit:   opts.CreationLimit,
 		EmailLimit:      opts.EmailLimit,
 		WrongTokenLimit: opts.WrongTokenLimit,
-	})
-	steps = step.New(mgr, log)
-	stopSweeps := sweep(steps, cmp.Or(opts.SweepEvery, DefaultSweepEvery))
+	}
+	// Each function is given the adapters it is given on AWS (config.Ports), so that the
+	// stack's tests fail where a function lacks one it calls. Manager, for the tests to
+	// call the domain directly, has them all.
+	managerOf := func(function string) *contact.Manager {
+		c := all
+		if !config.Has(function, config.Workflow) {
+			c.Workflow = nil
+		}
+		if !config.Has(function, config.Mail) {
+			c.Notifier = nil
+		}
+		if !config.Has(function, config.Events) {
+			c.Publisher = nil
+		}
+		return contact.New(c)
+	}
+	mgr := contact.New(all)
+	steps = map[string]*step.Handler{}
+	for _, fn := range []string{"await", "apply", "finish", "reconcile"} {
+		steps[fn] = step.New(managerOf(fn), log)
+	}
+	stopSweeps := sweep(steps["reconcile"], cmp.Or(opts.SweepEvery, DefaultSweepEvery))
 
 	// The mail catcher hands its bounces to the bounce function, as the EventBridge rule on
 	// SES's events does on AWS.
-	bounces := invoker(bounce.New(mgr, log).Handle)
+	bounces := invoker(bounce.New(managerOf("bounce"), log).Handle)
 	box.OnBounce(func(ctx context.Context, event json.RawMessage) error {
 		_, err := bounces(ctx, event)
 		return err
@@ -198,7 +225,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 
 	handlers := map[string]gateway.Function{}
 	for _, fn := range []string{api.FunctionList, api.FunctionRequest, api.FunctionConfirm, api.FunctionResend, api.FunctionOperator} {
-		handlers[fn] = withLambdaContext(api.New(fn, mgr, api.Options{Logger: log, IdentityClaim: opts.IdentityClaim}).Handle)
+		handlers[fn] = withLambdaContext(api.New(fn, managerOf(fn), api.Options{Logger: log, IdentityClaim: opts.IdentityClaim}).Handle)
 	}
 	local := http.NewServeMux()
 	local.Handle("/_local/events", events)

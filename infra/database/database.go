@@ -1,4 +1,7 @@
-package store
+// Package database connects the local tools (the local stack, the bulk load) to DynamoDB:
+// DynamoDB Local, or AWS with the SDK's usual configuration. The functions build their
+// clients themselves (config.AWS), not to link the SDK's shared configuration.
+package database
 
 import (
 	"context"

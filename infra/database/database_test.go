@@ -1,15 +1,15 @@
-package store_test
+package database_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/servicecontacts/servicecontacts/shared/store"
+	"github.com/servicecontacts/servicecontacts/infra/database"
 )
 
 func TestDialAnEndpoint(t *testing.T) {
-	env := map[string]string{store.EndpointVariable: "http://127.0.0.1:8000"}
-	client, err := store.Dial(context.Background(), func(k string) string { return env[k] })
+	env := map[string]string{database.EndpointVariable: "http://127.0.0.1:8000"}
+	client, err := database.Dial(context.Background(), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

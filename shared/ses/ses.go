@@ -1,4 +1,7 @@
-package mail
+// Package ses is the Amazon SES v2 adapter of the emails: it sends the messages package mail
+// renders. It is a package of its own so that the functions that send nothing (and the
+// bounce handler, which reads mail's tags) do not link the SES client.
+package ses
 
 import (
 	"context"
@@ -13,10 +16,11 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/mail"
 )
 
-// SESAPI is the part of the SES v2 client that SES uses.
-type SESAPI interface {
+// API is the part of the SES v2 client that Sender uses.
+type API interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
 
@@ -24,19 +28,19 @@ type SESAPI interface {
 // content or address was rejected, or the sender identity or account cannot send.
 var ErrRejected = errors.New("email rejected")
 
-// SES sends messages through Amazon SES v2.
-type SES struct {
-	api              SESAPI
+// Sender sends messages through Amazon SES v2.
+type Sender struct {
+	api              API
 	from             string
 	configurationSet string
 }
 
-var _ Sender = (*SES)(nil)
+var _ mail.Sender = (*Sender)(nil)
 
-// NewSES returns a Sender that sends from the verified address from. configurationSet names
+// New returns a Sender that sends from the verified address from. configurationSet names
 // the SES configuration set to send with (for event publishing); empty for none.
-func NewSES(api SESAPI, from, configurationSet string) *SES {
-	return &SES{api: api, from: from, configurationSet: configurationSet}
+func New(api API, from, configurationSet string) *Sender {
+	return &Sender{api: api, from: from, configurationSet: configurationSet}
 }
 
 // Send sends m as a simple message with a text and an HTML body, tagged with m.Tags() so
@@ -45,7 +49,7 @@ func NewSES(api SESAPI, from, configurationSet string) *SES {
 // A throttled or paused account gives an error wrapping a *contact.Error of kind
 // contact.ErrUnavailable (code "mail_throttled"); a message SES will never send gives an
 // error wrapping ErrRejected.
-func (s *SES) Send(ctx context.Context, m Message) error {
+func (s *Sender) Send(ctx context.Context, m mail.Message) error {
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.from),
 		Destination:      &types.Destination{ToAddresses: []string{m.To}},
@@ -67,7 +71,7 @@ func (s *SES) Send(ctx context.Context, m Message) error {
 }
 
 // emailTags returns m's tags as SES takes them, in the order of their names.
-func emailTags(m Message) []types.MessageTag {
+func emailTags(m mail.Message) []types.MessageTag {
 	tags := m.Tags()
 	out := make([]types.MessageTag, 0, len(tags))
 	for _, name := range slices.Sorted(maps.Keys(tags)) {

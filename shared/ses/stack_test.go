@@ -1,4 +1,4 @@
-package mail_test
+package ses_test
 
 import (
 	"bytes"
@@ -13,7 +13,8 @@ import (
 
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack/stacktest"
-	"github.com/servicecontacts/servicecontacts/shared/mail"
+	"github.com/servicecontacts/servicecontacts/shared/ses"
+	"github.com/servicecontacts/servicecontacts/shared/ses/sestest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -31,20 +32,20 @@ var jwtSecret = []byte("ses-stack-secret")
 type sesStack struct {
 	*stacktest.Site
 	t      *testing.T
-	faults *mail.Faults
+	faults *sestest.Faults
 	email  map[string]string // NIC handle to address, unique to this test
 }
 
 func startSESStack(t *testing.T) *sesStack {
 	t.Helper()
-	faults := mail.NewFaults()
+	faults := sestest.NewFaults()
 	s := &sesStack{t: t, faults: faults, email: map[string]string{}}
 	var accounts []store.SeedAccount
 	for _, nic := range []string{adminNIC, techNIC, billNIC, newbieNIC} {
-		s.email[nic] = mail.UniqueAddress(nic)
+		s.email[nic] = sestest.UniqueAddress(nic)
 		accounts = append(accounts, store.SeedAccount{NIC: nic, Email: s.email[nic], Language: "en", GoodStanding: true})
 	}
-	sender := mail.NewSES(mail.EmulatorClient(t, faults), "no-reply@contacts.example.com", "contacts-events")
+	sender := ses.New(sestest.EmulatorClient(t, faults), "no-reply@contacts.example.com", "contacts-events")
 
 	s.Site = stacktest.Start(t, stack.Options{
 		Seed: store.Seed{
@@ -100,12 +101,12 @@ var confirmLink = regexp.MustCompile(`https?://[^\s"<>]+/contact-changes/([0-9a-
 
 // waitEmail waits for the emulator to hold an email to nic about request id whose subject
 // matches subject, and returns the newest.
-func (s *sesStack) waitEmail(nic, id string, subject *regexp.Regexp) mail.StoredEmail {
+func (s *sesStack) waitEmail(nic, id string, subject *regexp.Regexp) sestest.StoredEmail {
 	s.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		var found []mail.StoredEmail
-		for _, e := range mail.EmulatorEmails(s.t, s.email[nic]) {
+		var found []sestest.StoredEmail
+		for _, e := range sestest.EmulatorEmails(s.t, s.email[nic]) {
 			if strings.Contains(e.Body.Text, id) && subject.MatchString(e.Subject) {
 				found = append(found, e)
 			}
@@ -247,7 +248,7 @@ func TestStackOverSESFailures(t *testing.T) {
 				t.Fatalf("request is %s with history %+v; want pending with the failed email to %s", got.State, got.History, newbieNIC)
 			}
 			s.tokenLink(adminNIC, c.ID) // the other party's email went out
-			if n := len(mail.EmulatorEmails(t, s.email[newbieNIC])); n != 0 {
+			if n := len(sestest.EmulatorEmails(t, s.email[newbieNIC])); n != 0 {
 				t.Fatalf("the emulator holds %d emails to %s, want none", n, newbieNIC)
 			}
 

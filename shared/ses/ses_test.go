@@ -1,4 +1,4 @@
-package mail
+package ses
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/mail"
 )
 
 // fakeSES answers SendEmail with a function.
@@ -28,7 +29,7 @@ func (f fakeSES) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...fun
 var sesTypes = cmpopts.IgnoreUnexported(sesv2.SendEmailInput{}, types.Destination{}, types.EmailContent{}, types.Message{}, types.Body{}, types.Content{}, types.MessageTag{})
 
 func TestSESSendInput(t *testing.T) {
-	msg := Message{To: "newbie@example.com", Subject: "Confirmez : é", Text: "plain text", HTML: "<p>html</p>",
+	msg := mail.Message{To: "newbie@example.com", Subject: "Confirmez : é", Text: "plain text", HTML: "<p>html</p>",
 		NIC: "nn44444-ovh", RequestID: "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f50"}
 	content := &types.EmailContent{Simple: &types.Message{
 		Subject: &types.Content{Data: aws.String("Confirmez : é"), Charset: aws.String("UTF-8")},
@@ -43,7 +44,7 @@ func TestSESSendInput(t *testing.T) {
 	tags := []types.MessageTag{tag("nic", "nn44444-ovh"), tag("request", "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f50")}
 	tests := []struct {
 		name             string
-		edit             func(*Message)
+		edit             func(*mail.Message)
 		configurationSet string
 		want             *sesv2.SendEmailInput
 	}{
@@ -69,7 +70,7 @@ func TestSESSendInput(t *testing.T) {
 		},
 		{
 			name: "without a request, only the nic tag",
-			edit: func(m *Message) { m.RequestID = "" },
+			edit: func(m *mail.Message) { m.RequestID = "" },
 			want: &sesv2.SendEmailInput{
 				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
 				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
@@ -79,7 +80,7 @@ func TestSESSendInput(t *testing.T) {
 		},
 		{
 			name: "untagged",
-			edit: func(m *Message) { m.NIC, m.RequestID = "", "" },
+			edit: func(m *mail.Message) { m.NIC, m.RequestID = "", "" },
 			want: &sesv2.SendEmailInput{
 				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
 				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
@@ -88,7 +89,7 @@ func TestSESSendInput(t *testing.T) {
 		},
 		{
 			name: "values outside the characters SES allows are encoded",
-			edit: func(m *Message) { m.NIC, m.RequestID = "nn 44444.ovh", "id_1" },
+			edit: func(m *mail.Message) { m.NIC, m.RequestID = "nn 44444.ovh", "id_1" },
 			want: &sesv2.SendEmailInput{
 				FromEmailAddress: aws.String("no-reply@contacts.example.com"),
 				Destination:      &types.Destination{ToAddresses: []string{"newbie@example.com"}},
@@ -104,7 +105,7 @@ func TestSESSendInput(t *testing.T) {
 				tt.edit(&m)
 			}
 			var got []*sesv2.SendEmailInput
-			ses := NewSES(fakeSES{func(in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
+			ses := New(fakeSES{func(in *sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
 				got = append(got, in)
 				return &sesv2.SendEmailOutput{MessageId: aws.String("0100-abc")}, nil
 			}}, "no-reply@contacts.example.com", tt.configurationSet)
@@ -139,10 +140,10 @@ func TestSESSendErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ses := NewSES(fakeSES{func(*sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
+			ses := New(fakeSES{func(*sesv2.SendEmailInput) (*sesv2.SendEmailOutput, error) {
 				return nil, tt.err
 			}}, "no-reply@contacts.example.com", "")
-			err := ses.Send(context.Background(), Message{To: "a@example.com", Subject: "s", Text: "secret body", HTML: "<p>secret body</p>"})
+			err := ses.Send(context.Background(), mail.Message{To: "a@example.com", Subject: "s", Text: "secret body", HTML: "<p>secret body</p>"})
 			if err == nil {
 				t.Fatal("Send succeeded, want an error")
 			}
