@@ -5,6 +5,7 @@
 #   make test                      every test (installs its own tools into .tools/ and .venv/)
 #   make fuzz                      a longer fuzzing of the HTTP API, with random seeds
 #   make build                     arm64 bootstrap binaries into bin/<function>/
+#   make bench-coldstart           each function's size and init against a bare Lambda function
 #
 # SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).
 
