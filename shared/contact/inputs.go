@@ -3,6 +3,7 @@ package contact
 import (
 	"regexp"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -26,25 +27,31 @@ const (
 	MaxReasonLength = 500
 )
 
+// The patterns are compiled on first use, not at init: functions that never check an input
+// (the state machine's steps) should not pay for them when they start.
 var (
-	serviceIDPattern   = regexp.MustCompile(ServiceIDPattern)
-	serviceTypePattern = regexp.MustCompile(ServiceTypePattern)
-	emailPattern       = regexp.MustCompile(EmailPattern)
+	serviceIDPattern   = compiled(ServiceIDPattern)
+	serviceTypePattern = compiled(ServiceTypePattern)
+	emailPattern       = compiled(EmailPattern)
 )
+
+func compiled(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // ValidServiceID reports whether id has the form of a service id.
 func ValidServiceID(id string) bool {
-	return utf8.RuneCountInString(id) <= MaxServiceIDLength && serviceIDPattern.MatchString(id)
+	return utf8.RuneCountInString(id) <= MaxServiceIDLength && serviceIDPattern().MatchString(id)
 }
 
 // ValidServiceType reports whether t has the form of a service type, like "domain".
 func ValidServiceType(t string) bool {
-	return utf8.RuneCountInString(t) <= MaxServiceTypeLength && serviceTypePattern.MatchString(t)
+	return utf8.RuneCountInString(t) <= MaxServiceTypeLength && serviceTypePattern().MatchString(t)
 }
 
 // ValidEmail reports whether s has the form of one email address.
 func ValidEmail(s string) bool {
-	return utf8.RuneCountInString(s) <= MaxEmailLength && emailPattern.MatchString(s)
+	return utf8.RuneCountInString(s) <= MaxEmailLength && emailPattern().MatchString(s)
 }
 
 // maxQuoted bounds how much of a caller's input an error message repeats.

@@ -5,7 +5,6 @@
 package contact
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -49,12 +48,12 @@ func ParseLanguage(s string) Language {
 	return English
 }
 
-var nicPattern = regexp.MustCompile(`^[a-z]{2}[0-9]+-ovh$`)
+var nicPattern = compiled(`^[a-z]{2}[0-9]+-ovh$`)
 
 // NormalizeNIC lowercases a NIC handle and checks its form (two letters, digits, "-ovh").
 func NormalizeNIC(s string) (string, error) {
 	nic := strings.ToLower(strings.TrimSpace(s))
-	if !nicPattern.MatchString(nic) || len(nic) > 64 {
+	if !nicPattern().MatchString(nic) || len(nic) > 64 {
 		return "", Errorf(ErrInvalid, "invalid_nic", "%s is not a NIC handle (two letters, digits, -ovh, like xx11111-ovh)", quoted(s))
 	}
 	return nic, nil
