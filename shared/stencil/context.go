@@ -102,19 +102,39 @@ func (c context) String() string {
 	return "an unknown context"
 }
 
-// advance follows text from c and returns the context after it, and the text to write:
-// HTML comments are left out, as html/template leaves them out.
+// advance follows text from c and returns the context after it, and the text to write,
+// changed as html/template changes it: HTML comments left out, and in element content a <
+// that starts no tag (nor a doctype) written &lt;.
 func advance(c context, text string) (context, string, error) {
 	var out strings.Builder
-	for text != "" {
-		next, n, skip, err := transition(c, text)
+	for i := 0; i < len(text); {
+		next, n, skip, err := transition(c, text[i:])
 		if err != nil {
 			return c, "", err
 		}
-		if c.state != stateComment {
-			out.WriteString(text[:n-skip])
+		chunk := text[i : i+n-skip]
+		switch c.state {
+		case stateComment:
+			chunk = ""
+		case stateText, stateRCDATA:
+			end := len(chunk)
+			if next.state != c.state {
+				// The last < starts the tag or comment the chunk ends with.
+				end = max(strings.LastIndexByte(text[i:i+n], '<'), 0)
+				end = min(end, len(chunk))
+			}
+			written := 0
+			for j := range end {
+				if chunk[j] == '<' && !strings.HasPrefix(strings.ToUpper(text[i+j:]), "<!DOCTYPE") {
+					out.WriteString(chunk[written:j])
+					out.WriteString("&lt;")
+					written = j + 1
+				}
+			}
+			chunk = chunk[written:]
 		}
-		c, text = next, text[n:]
+		out.WriteString(chunk)
+		c, i = next, i+n
 	}
 	return c, out.String(), nil
 }
@@ -174,7 +194,11 @@ func transition(c context, s string) (next context, n, skip int, err error) {
 		if c.state == stateStyle && strings.Trim(s[:i], htmlBlanks) != "" {
 			return c, 0, 0, fmt.Errorf("literal CSS in a style element (give it to the template as CSS)")
 		}
-		return context{}, i, 0, nil
+		if i > 0 {
+			// The content up to the end tag, then (reading nothing) the end of the element.
+			return c, i, 0, nil
+		}
+		return context{}, 0, 0, nil
 	case stateComment:
 		if i := strings.Index(s, "-->"); i >= 0 {
 			return context{}, i + 3, 0, nil

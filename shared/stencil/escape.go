@@ -232,7 +232,6 @@ func styleValue(v any, s string) string {
 			if i > 0 && s[i-1] == '-' {
 				return "ZgotmplZ"
 			}
-			id = append(id, c)
 		default:
 			if c == '_' || isAlnum(c) {
 				id = append(id, c)

@@ -337,6 +337,9 @@ func (p *parser) command(it item, words []string) (command, error) {
 		}
 		cmd.fn, cmd.name, words = f, words[0], words[1:]
 	} else if len(words) > 1 {
+		if _, err := p.operand(it, words[0]); err != nil {
+			return command{}, err
+		}
 		return command{}, p.errorf(it.line, "unexpected %q after %q", words[1], words[0])
 	}
 	for _, w := range words {
