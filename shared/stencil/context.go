@@ -125,7 +125,7 @@ func advance(c context, text string) (context, string, error) {
 			}
 			written := 0
 			for j := range end {
-				if chunk[j] == '<' && !strings.HasPrefix(strings.ToUpper(text[i+j:]), "<!DOCTYPE") {
+				if chunk[j] == '<' && !isDoctype(text[i+j:]) {
 					out.WriteString(chunk[written:j])
 					out.WriteString("&lt;")
 					written = j + 1
@@ -209,6 +209,12 @@ func transition(c context, s string) (next context, n, skip int, err error) {
 }
 
 const htmlBlanks = " \t\n\f\r"
+
+// isDoctype reports whether s starts with <!DOCTYPE, in any case.
+func isDoctype(s string) bool {
+	const doctype = "<!DOCTYPE"
+	return len(s) >= len(doctype) && strings.EqualFold(s[:len(doctype)], doctype)
+}
 
 func textTransition(c context, s string) (context, int, int, error) {
 	k := 0

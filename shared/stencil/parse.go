@@ -66,7 +66,7 @@ const blanks = " \t\r\n"
 
 // lex cuts src into text and actions and applies the trim markers.
 func lex(file, src string) ([]item, error) {
-	var items []item
+	items := make([]item, 0, 2*strings.Count(src, "{{")+1)
 	line := 1
 	for len(src) > 0 {
 		i := strings.Index(src, "{{")
