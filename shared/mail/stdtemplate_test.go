@@ -58,3 +58,50 @@ func TestRenderAsTheStandardTemplatesDid(t *testing.T) {
 		}
 	}
 }
+
+// What the first email in a language pays, now that no function parses templates at init:
+// the parse of the language's text and HTML sets.
+func BenchmarkParseTemplates(b *testing.B) {
+	for _, lang := range allLanguages {
+		b.Run(string(lang), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := parseTemplates(lang); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// The same parse by text/template and html/template, which escapes on first execution:
+// the first email's rendering is counted in.
+func BenchmarkParseStandardTemplates(b *testing.B) {
+	n := NewNotifier(nil, baseURL)
+	for _, lang := range allLanguages {
+		notice := notices(lang)[contact.NoticeToken]
+		v := newView(notice, lang, n.ConfirmLink(notice.Change.ID, notice.Token))
+		b.Run(string(lang), func(b *testing.B) {
+			for b.Loop() {
+				texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/layout.txt", "templates/"+string(lang)+".txt"))
+				html := htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/layout.html", "templates/"+string(lang)+".html"))
+				if err := html.ExecuteTemplate(new(strings.Builder), "token", v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	n := NewNotifier(nil, baseURL)
+	for _, kind := range []contact.NoticeKind{contact.NoticeToken, contact.NoticeBatchOutcome} {
+		notice := notices(contact.English)[kind]
+		b.Run(string(kind), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := n.Render(notice); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
