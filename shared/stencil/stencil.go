@@ -37,7 +37,8 @@ type CSS string
 // Func is a function templates may call. It gets the evaluated arguments.
 type Func func(args ...any) (any, error)
 
-// Set is a set of named templates, each from a {{define}}.
+// Set is a set of named templates, each from a {{define}}. Once parsed, a set may be
+// executed from several goroutines at once.
 type Set struct {
 	html  bool
 	funcs map[string]Func
