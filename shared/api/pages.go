@@ -7,14 +7,15 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/stencil"
 )
 
 // The pages behind the emailed link. The link's token alone authenticates the reader.
@@ -34,9 +35,16 @@ var pageStyle = func() string {
 	return string(b)
 }()
 
-var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
-	"style": func() template.CSS { return template.CSS(pageStyle) },
-}).ParseFS(templateFiles, "templates/pages.html"))
+// pageTemplates are parsed on the first page, once: most functions show none.
+var pageTemplates = sync.OnceValues(func() (*stencil.Set, error) {
+	set := stencil.NewHTML(map[string]stencil.Func{
+		"style": func(...any) (any, error) { return stencil.CSS(pageStyle), nil },
+	})
+	if err := set.ParseFS(templateFiles, "templates/pages.html"); err != nil {
+		return nil, fmt.Errorf("parse the page templates: %w", err)
+	}
+	return set, nil
+})
 
 // pageCSP allows nothing but the pages' own style sheet and posting the form back.
 var pageCSP = "default-src 'none'; style-src '" + cspHash(pageStyle) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -236,7 +244,11 @@ func pageTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC"
 // rendering cannot fail short of a bug; even then the reader gets a page.
 func htmlResponse(status int, d pageData) response {
 	var buf bytes.Buffer
-	if err := pageTemplates.ExecuteTemplate(&buf, "layout", d); err != nil {
+	set, err := pageTemplates()
+	if err == nil {
+		err = set.Execute(&buf, "layout", d)
+	}
+	if err != nil {
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again later.</p>")

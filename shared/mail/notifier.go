@@ -1,17 +1,16 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"net/url"
 	"strings"
-	texttemplate "text/template"
+	"sync"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/stencil"
 )
 
 var _ contact.Notifier = (*Notifier)(nil)
@@ -47,32 +46,35 @@ func (s *Notifier) Render(n contact.Notice) (Message, error) {
 		return Message{}, fmt.Errorf("render %s email about %s: %w", n.Kind, about(n), err)
 	}
 	lang := contact.ParseLanguage(string(n.To.Language))
-	set := templates[lang]
+	set, err := templates[lang]()
+	if err != nil {
+		return Message{}, fmt.Errorf("render %s email about %s: %w", n.Kind, about(n), err)
+	}
 	link := s.ConfirmLink(n.Change.ID, n.Token)
 	if isBatch(n.Kind) {
 		link = s.BatchConfirmLink(n.Batch.ID, n.Token)
 	}
 	v := newView(n, lang, link)
 
-	subject, err := executeText(set.text, string(n.Kind)+".subject", v)
+	subject, err := execute(set.text, string(n.Kind)+".subject", v)
 	if err != nil {
 		return Message{}, fmt.Errorf("render %s email about %s: %w", n.Kind, about(n), err)
 	}
 	// A subject is one header line, whatever the values in it contain.
 	v.Subject = strings.Join(strings.Fields(subject), " ")
 
-	text, err := executeText(set.text, string(n.Kind), v)
+	text, err := execute(set.text, string(n.Kind), v)
 	if err == nil {
-		text, err = executeText(set.text, "layout", page[string]{view: v, Content: text})
+		text, err = execute(set.text, "layout", page[string]{view: v, Content: text})
 	}
 	if err != nil {
 		return Message{}, fmt.Errorf("render %s email about %s: %w", n.Kind, about(n), err)
 	}
 
-	html, err := executeHTML(set.html, string(n.Kind), v)
+	html, err := execute(set.html, string(n.Kind), v)
 	if err == nil {
-		// The content comes out of html/template, so it is safe to embed as is.
-		html, err = executeHTML(set.html, "layout", page[htmltemplate.HTML]{view: v, Content: htmltemplate.HTML(html)})
+		// The content comes out of an HTML template, so it is safe to embed as is.
+		html, err = execute(set.html, "layout", page[stencil.HTML]{view: v, Content: stencil.HTML(html)})
 	}
 	if err != nil {
 		return Message{}, fmt.Errorf("render %s email about %s: %w", n.Kind, about(n), err)
@@ -261,47 +263,40 @@ func refusedBy(c contact.Change, nic string) (string, bool) {
 var templateFS embed.FS
 
 type templateSet struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
+	text *stencil.Set
+	html *stencil.Set
 }
 
-// templates holds one set per language; each defines, for every notice kind K, the text
-// templates "K.subject" and "K" and the HTML template "K", plus "details", "footer" and
-// "button" for the shared layout, and "changes", "item" and "outcome" for the batch
-// notices' lists.
-var templates = loadTemplates()
-
-func loadTemplates() map[contact.Language]templateSet {
-	sets := make(map[contact.Language]templateSet, len(locales))
+// templates holds, per language, the parse of its set: each defines, for every notice kind
+// K, the text templates "K.subject" and "K" and the HTML template "K", plus "details",
+// "footer" and "button" for the shared layout, and "changes", "item" and "outcome" for the
+// batch notices' lists. A language is parsed on its first email, once: most functions send
+// none.
+var templates = func() map[contact.Language]func() (templateSet, error) {
+	sets := make(map[contact.Language]func() (templateSet, error), len(locales))
 	for lang := range locales {
-		sets[lang] = templateSet{
-			text: texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/layout.txt", "templates/"+string(lang)+".txt")),
-			html: htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/layout.html", "templates/"+string(lang)+".html")),
-		}
+		sets[lang] = sync.OnceValues(func() (templateSet, error) { return parseTemplates(lang) })
 	}
 	return sets
+}()
+
+func parseTemplates(lang contact.Language) (templateSet, error) {
+	set := templateSet{text: stencil.NewText(nil), html: stencil.NewHTML(nil)}
+	if err := set.text.ParseFS(templateFS, "templates/layout.txt", "templates/"+string(lang)+".txt"); err != nil {
+		return templateSet{}, fmt.Errorf("parse the %s text templates: %w", lang, err)
+	}
+	if err := set.html.ParseFS(templateFS, "templates/layout.html", "templates/"+string(lang)+".html"); err != nil {
+		return templateSet{}, fmt.Errorf("parse the %s HTML templates: %w", lang, err)
+	}
+	return set, nil
 }
 
 var errUnknownKind = errors.New("no template for this kind of notice")
 
-func executeText(t *texttemplate.Template, name string, data any) (string, error) {
-	if t.Lookup(name) == nil {
+// execute runs the template name of set; the text and the HTML sets run alike.
+func execute(set *stencil.Set, name string, data any) (string, error) {
+	if !set.Has(name) {
 		return "", fmt.Errorf("%w: %q", errUnknownKind, name)
 	}
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, name, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func executeHTML(t *htmltemplate.Template, name string, data any) (string, error) {
-	if t.Lookup(name) == nil {
-		return "", fmt.Errorf("%w: %q", errUnknownKind, name)
-	}
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, name, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return set.ExecuteString(name, data)
 }

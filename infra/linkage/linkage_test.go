@@ -1,0 +1,77 @@
+package linkage
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const functionsPrefix = "github.com/servicecontacts/servicecontacts/functions/"
+
+// unwanted are the packages no function may link. Executing text/template (html/template
+// runs on it) calls reflect.Value.MethodByName with run-time names, so the linker keeps
+// every exported method of every type that reaches an interface: every AWS SDK operation.
+// shared/stencil renders the pages and emails instead.
+var unwanted = []string{"text/template", "html/template"}
+
+// Every function, with the packages its build links, for the release target.
+func TestFunctionsLinkNoTemplatePackage(t *testing.T) {
+	functions := []string{"apply", "await", "bounce", "confirm", "finish", "list", "operator", "reconcile", "request", "resend"}
+
+	deps := functionDeps(t)
+	var listed []string
+	for f := range deps {
+		listed = append(listed, f)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, functions) {
+		t.Errorf("functions/ holds %v, the table %v: add the new function to the table", listed, functions)
+	}
+	for _, f := range functions {
+		t.Run(f, func(t *testing.T) {
+			links, ok := deps[f]
+			if !ok {
+				t.Fatalf("no package functions/%s", f)
+			}
+			for _, p := range unwanted {
+				if slices.Contains(links, p) {
+					t.Errorf("functions/%s links %s", f, p)
+				}
+			}
+		})
+	}
+}
+
+// functionDeps runs go list over functions/... as the release build sees it (linux/arm64,
+// no cgo, tag lambda.norpc) and returns each function's transitive imports, by name.
+func functionDeps(t *testing.T) map[string][]string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to list the functions' packages: %v", err)
+	}
+	cmd := exec.Command(goTool, "list", "-tags", "lambda.norpc", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", "./functions/...")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	deps := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		name, ok := strings.CutPrefix(fields[0], functionsPrefix)
+		if !ok || strings.Contains(name, "/") {
+			continue // not a function's main package
+		}
+		deps[name] = fields[1:]
+	}
+	return deps
+}
