@@ -51,7 +51,7 @@ type command struct {
 
 // operand is dot, a chain of fields from dot, or a constant.
 type operand struct {
-	fields  []string // nil and constant nil: dot itself
+	fields  []string // none, and not a constant: dot itself
 	value   any      // a constant, when isConst
 	isConst bool
 }
