@@ -104,13 +104,13 @@ func (c context) String() string {
 
 // advance follows text from c and returns the context after it, and the text to write,
 // changed as html/template changes it: HTML comments left out, and in element content a <
-// that starts no tag (nor a doctype) written &lt;.
-func advance(c context, text string) (context, string, error) {
+// that starts no tag (nor a doctype) written &lt;. On error, at is where in text it lies.
+func advance(c context, text string) (_ context, _ string, at int, _ error) {
 	var out strings.Builder
 	for i := 0; i < len(text); {
 		next, n, skip, err := transition(c, text[i:])
 		if err != nil {
-			return c, "", err
+			return c, "", i + n, err // n: where in the rest the error lies
 		}
 		chunk := text[i : i+n-skip]
 		switch c.state {
@@ -136,11 +136,11 @@ func advance(c context, text string) (context, string, error) {
 		out.WriteString(chunk)
 		c, i = next, i+n
 	}
-	return c, out.String(), nil
+	return c, out.String(), 0, nil
 }
 
 // transition reads the start of s in c: it returns the context after the n bytes it read,
-// of which the last skip are not to be written.
+// of which the last skip are not to be written; on error, n is where the error lies.
 func transition(c context, s string) (next context, n, skip int, err error) {
 	switch c.state {
 	case stateText:
@@ -240,7 +240,7 @@ func textTransition(c context, s string) (context, int, int, error) {
 				e = elementNone
 			}
 			if e == elementScript {
-				return c, 0, 0, fmt.Errorf("script elements are not supported")
+				return c, i, 0, fmt.Errorf("script elements are not supported")
 			}
 			return context{state: stateTag, element: e}, j + n, 0, nil
 		}

@@ -39,9 +39,11 @@ func escapeList(d *definition, nodes []node, c context) (context, error) {
 		switch n := n.(type) {
 		case *textNode:
 			var text string
-			c, text, err = advance(c, n.text)
+			var at int
+			c, text, at, err = advance(c, n.text)
 			if err != nil {
-				return c, fmt.Errorf("%s: in template text near %.40q: %w", d.file, n.text, err)
+				line := n.line + strings.Count(n.text[:at], "\n")
+				return c, fmt.Errorf("%s:%d: %w", d.file, line, err)
 			}
 			n.text = text
 		case *actionNode:

@@ -211,7 +211,8 @@ func reference(v any) any {
 // Contexts stencil does not escape for are refused when parsing, with the file and line.
 func TestRefusedContexts(t *testing.T) {
 	cases := []struct{ name, src, want string }{
-		{"script element", "<script>{{.}}</script>", "script elements are not supported"},
+		{"script element", "<p>\n  <script>{{.}}</script>", "case.html:2: script elements are not supported"},
+		{"script element after a trim", "<p> {{- .}} \n\n {{- 1 -}} \n\n<script>", "case.html:5: script elements are not supported"},
 		{"script element without actions", "<script>alert(1)</script>", "script elements are not supported"},
 		{"event handler", `<a onclick="{{.}}">`, "case.html:1: {{.}}: no value may be written in an event handler attribute"},
 		{"style attribute", "\n<a style=\"color:{{.}}\">", "case.html:2: {{.}}: no value may be written in a style attribute"},
@@ -226,7 +227,7 @@ func TestRefusedContexts(t *testing.T) {
 		{"branches part", `{{if .}}<a href="{{end}}">`, "the branches of {{if}} end in different contexts: a URL attribute value and text"},
 		{"range body moves", `{{range .}}<b title="{{end}}">`, "the body of {{range}} starts in text and ends in an attribute value"},
 		{"ends in a tag", `<a href="x"`, `template "t" ends in a tag, not in element content`},
-		{"quote in an attribute name", `<a b"c="d">`, `'"' in an attribute name`},
+		{"quote in an attribute name", "\n<a b\"c=\"d\">", `case.html:2: '"' in an attribute name`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,8 +10,12 @@ import (
 type (
 	node any
 
-	// textNode is literal text. In HTML mode, comments are already taken out of it.
-	textNode struct{ text string }
+	// textNode is literal text, from line on. In HTML mode, comments are already taken out
+	// of it.
+	textNode struct {
+		line int
+		text string
+	}
 
 	// actionNode writes the value of its command, escaped by esc.
 	actionNode struct {
@@ -47,7 +51,7 @@ type command struct {
 
 // operand is dot, a chain of fields from dot, or a constant.
 type operand struct {
-	fields  []string // nil and constant nil: dot itself
+	fields  []string // none, and not a constant: dot itself
 	value   any      // a constant, when isConst
 	isConst bool
 }
@@ -110,8 +114,10 @@ func lex(file, src string) ([]item, error) {
 		if items[i].trimLeft && i > 0 && !items[i-1].action {
 			items[i-1].text = strings.TrimRight(items[i-1].text, blanks)
 		}
-		if items[i].trimRight && i+1 < len(items) && !items[i+1].action {
-			items[i+1].text = strings.TrimLeft(items[i+1].text, blanks)
+		if next := i + 1; items[i].trimRight && next < len(items) && !items[next].action {
+			trimmed := strings.TrimLeft(items[next].text, blanks)
+			items[next].line += strings.Count(items[next].text[:len(items[next].text)-len(trimmed)], "\n")
+			items[next].text = trimmed
 		}
 	}
 	return items, nil
@@ -218,7 +224,7 @@ func (p *parser) list(open item) ([]node, string, error) {
 		p.pos++
 		if !it.action {
 			if it.text != "" {
-				nodes = append(nodes, &textNode{text: it.text})
+				nodes = append(nodes, &textNode{line: it.line, text: it.text})
 			}
 			continue
 		}
