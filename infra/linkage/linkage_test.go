@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/servicecontacts/servicecontacts/shared/config"
 )
 
 const functionsPrefix = "github.com/servicecontacts/servicecontacts/functions/"
@@ -14,11 +16,19 @@ const functionsPrefix = "github.com/servicecontacts/servicecontacts/functions/"
 // unwanted are the packages no function may link. Executing text/template (html/template
 // runs on it) calls reflect.Value.MethodByName with run-time names, so the linker keeps
 // every exported method of every type that reaches an interface: every AWS SDK operation.
-// shared/stencil renders the pages and emails instead.
-var unwanted = []string{"text/template", "html/template"}
+// shared/stencil renders the pages and emails instead. The SDK's shared configuration
+// links and initialises every credential source (profiles, SSO, STS, the instance metadata
+// service), none of which runs on Lambda: config.AWS builds the configuration instead.
+var unwanted = []string{
+	"text/template", "html/template",
+	"github.com/aws/aws-sdk-go-v2/config",
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds",
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds",
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds",
+}
 
 // Every function, with the packages its build links, for the release target.
-func TestFunctionsLinkNoTemplatePackage(t *testing.T) {
+func TestFunctionsLinkNoUnwantedPackage(t *testing.T) {
 	functions := []string{"apply", "await", "bounce", "confirm", "finish", "list", "operator", "reconcile", "request", "resend"}
 
 	deps := functionDeps(t)
@@ -74,4 +84,29 @@ func functionDeps(t *testing.T) map[string][]string {
 		deps[name] = fields[1:]
 	}
 	return deps
+}
+
+// portPackages are the SDK clients behind each port.
+var portPackages = map[config.Port]string{
+	config.Workflow: "github.com/aws/aws-sdk-go-v2/service/sfn",
+	config.Mail:     "github.com/aws/aws-sdk-go-v2/service/sesv2",
+	config.Events:   "github.com/aws/aws-sdk-go-v2/service/eventbridge",
+}
+
+// TestEachFunctionLinksOnlyItsPorts holds every main to config.Ports: its build links the
+// SDK client of each port the function is given, and of no other.
+func TestEachFunctionLinksOnlyItsPorts(t *testing.T) {
+	deps := functionDeps(t)
+	for function, ports := range config.Ports {
+		links, ok := deps[function]
+		if !ok {
+			t.Errorf("config.Ports names %s, which is not a package of functions/", function)
+			continue
+		}
+		for port, pkg := range portPackages {
+			if want, has := slices.Contains(ports, port), slices.Contains(links, pkg); want != has {
+				t.Errorf("functions/%s links %s: %v, want %v (it is given %v)", function, pkg, has, want, ports)
+			}
+		}
+	}
 }
