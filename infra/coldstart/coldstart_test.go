@@ -82,6 +82,37 @@ func build(t testing.TB, dir, goarch string) map[string]binary {
 	return out
 }
 
+// maxSizeRatio bounds each bootstrap's size against hello's: 1.6× for a function with one or
+// two SDK clients; 1.85× for those that also email, start or answer executions and publish
+// events (config.Ports), as the SES v2, Step Functions and EventBridge clients with the
+// operations they call make hello alone 1.58× (measured by building exactly that). A
+// function that links what it does not use (a client of a port it is not given, every
+// endpoint, text/template's reflection) grows past its bound.
+func maxSizeRatio(function string) float64 {
+	if config.Has(function, config.Mail) {
+		return 1.85
+	}
+	return 1.6
+}
+
+// TestBootstrapSize builds every function as it is deployed (arm64, release flags) and holds
+// it to maxSizeRatio.
+func TestBootstrapSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every function for arm64")
+	}
+	bins := build(t, t.TempDir(), "arm64")
+	hello := bins["hello"].size
+	for _, name := range names(packages(t))[1:] {
+		size := bins[name].size
+		ratio := float64(size) / float64(hello)
+		t.Logf("%-10s %10d B  %.2f× hello", name, size, ratio)
+		if limit := maxSizeRatio(name); ratio > limit {
+			t.Errorf("%s is %d B, %.2f× hello's %d B; want at most %.2f×", name, size, ratio, hello, limit)
+		}
+	}
+}
+
 // env is what each function is started with: Lambda's variables, and a valid value of
 // every setting it reads. Nothing is called at init: the clients connect on first use.
 func env(function string) []string {
