@@ -19,8 +19,9 @@
 // TransactionCanceledException (with the old item when ReturnValuesOnConditionCheckFailure
 // asks), ReturnValues, Limit, ExclusiveStartKey and LastEvaluatedKey (given whenever the
 // limit stopped a query, even at the partition's end), ScanIndexForward, Select COUNT, and
-// a ValidationException for keys that do not match the schema, duplicate keys in a batch or
-// a transaction, and batches or transactions over DynamoDB's sizes.
+// a ValidationException for keys that do not match the schema or are over DynamoDB's
+// bounds (empty, or past 2048 bytes for a partition key, 1024 for a sort key), duplicate
+// keys in a batch or a transaction, and batches or transactions over DynamoDB's sizes.
 //
 // It does not: throttle, leave batch items unprocessed, page at 1 MB, lag behind on its
 // indexes (they are strongly consistent), purge by TTL, refuse an unused expression

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -359,6 +360,22 @@ func TestWritesAnswerAsDynamoDB(t *testing.T) {
 			_, err := b.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tableName), Item: with(key("p", "s05"), "rank", "high")})
 			return nil, err
 		}, []string{"ValidationException"}},
+		{"sort key over DynamoDB's bound", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
+			_, err := b.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tableName), Item: key("p", strings.Repeat("k", 1025))})
+			return nil, err
+		}, []string{"ValidationException"}},
+		{"index key over DynamoDB's bound", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
+			_, err := b.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tableName), Item: with(key("p", "s05"), "owner", strings.Repeat("o", 2049))})
+			return nil, err
+		}, []string{"ValidationException"}},
+		{"keys at DynamoDB's bounds", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
+			it := with(map[string]types.AttributeValue{"pk": s(strings.Repeat("p", 2048)), "sk": s(strings.Repeat("k", 1024))}, "v", "new")
+			if _, err := b.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tableName), Item: it}); err != nil {
+				return nil, err
+			}
+			out, err := b.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tableName), Key: map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}})
+			return attributes(out, err, func(o *dynamodb.GetItemOutput) map[string]types.AttributeValue { return o.Item })
+		}, []string{"new"}},
 		{"key that does not match the schema", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
 			_, err := b.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tableName), Key: map[string]types.AttributeValue{"pk": s("p")}})
 			return nil, err

@@ -124,6 +124,9 @@ func (t *table) keyOf(key item) (string, error) {
 		if empty(v) {
 			return "", validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", kind(v), n)
 		}
+		if err := fits(v, n == t.primary.hash); err != nil {
+			return "", err
+		}
 		vs[i] = v
 	}
 	return encodeKey(vs...), nil
@@ -133,13 +136,17 @@ func (t *table) keyOf(key item) (string, error) {
 // their type, the indexes' key attributes of their type where present.
 func (t *table) check(it item) (string, error) {
 	for _, n := range t.primary.keyNames() {
-		if _, ok := it[n]; !ok {
+		v, ok := it[n]
+		if !ok {
 			return "", validation("One or more parameter values were invalid: Missing the key %s in the item", n)
+		}
+		if typ := scalarType(v); typ != t.types[n] {
+			return "", validation("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", n, t.types[n], typ)
 		}
 	}
 	id, err := t.keyOf(subset(it, t.primary.keyNames()...))
 	if err != nil {
-		return "", validation("One or more parameter values were invalid: Type mismatch for key %s", t.primary.hash)
+		return "", err
 	}
 	for _, ix := range t.indexes {
 		for _, n := range ix.keyNames() {
@@ -153,9 +160,36 @@ func (t *table) check(it item) (string, error) {
 			if empty(v) {
 				return "", validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s", kind(v), ix.name, n)
 			}
+			if err := fits(v, n == ix.hash); err != nil {
+				return "", err
+			}
 		}
 	}
 	return id, nil
+}
+
+// DynamoDB's bounds on a key attribute's value, in bytes.
+const (
+	maxPartitionKey = 2048
+	maxSortKey      = 1024
+)
+
+// fits refuses a key value over DynamoDB's bounds, as DynamoDB does.
+func fits(v types.AttributeValue, partition bool) error {
+	n := 0
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		n = len(v.Value)
+	case *types.AttributeValueMemberB:
+		n = len(v.Value)
+	}
+	switch {
+	case partition && n > maxPartitionKey:
+		return validation("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of %d bytes", maxPartitionKey)
+	case !partition && n > maxSortKey:
+		return validation("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of %d bytes", maxSortKey)
+	}
+	return nil
 }
 
 func kind(v types.AttributeValue) string {
