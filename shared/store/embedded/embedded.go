@@ -326,8 +326,8 @@ func (b *Backend) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInp
 		for _, ka := range in.RequestItems {
 			n += len(ka.Keys)
 		}
-		if n == 0 || n > maxBatchGet {
-			return nil, validation("Too many items requested for the BatchGetItem call") // or none
+		if err := batchSize(n, maxBatchGet, "BatchGetItem"); err != nil {
+			return nil, err
 		}
 		out := &dynamodb.BatchGetItemOutput{
 			Responses:       map[string][]map[string]types.AttributeValue{},
@@ -376,8 +376,8 @@ func (b *Backend) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIte
 		for _, reqs := range in.RequestItems {
 			n += len(reqs)
 		}
-		if n == 0 || n > maxBatchWrite {
-			return nil, validation("Too many items requested for the BatchWriteItem call") // or none
+		if err := batchSize(n, maxBatchWrite, "BatchWriteItem"); err != nil {
+			return nil, err
 		}
 		var changes []change
 		for name, reqs := range in.RequestItems {
@@ -410,6 +410,17 @@ func (b *Backend) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIte
 	})
 }
 
+// batchSize refuses a batch of n items, none or more than most, as DynamoDB does.
+func batchSize(n, most int, op string) error {
+	switch {
+	case n == 0:
+		return validation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case n > most:
+		return validation("Too many items requested for the %s call", op)
+	}
+	return nil
+}
+
 // TransactWriteItems checks every item's condition, then makes every write, or none: a
 // failed condition cancels the transaction with a reason for each item, in order.
 func (b *Backend) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -439,11 +450,11 @@ func (b *Backend) TransactWriteItems(ctx context.Context, in *dynamodb.TransactW
 				reasons[i] = types.CancellationReason{Code: aws.String("None")}
 			}
 			codes[i] = *reasons[i].Code
-			if k := c.tableName + "\x00" + c.id; seen[k] {
+			target := c.tableName + "\x00" + c.id
+			if seen[target] {
 				return nil, validation("Transaction request cannot include multiple operations on one item")
-			} else {
-				seen[k] = true
 			}
+			seen[target] = true
 			changes[i] = c
 		}
 		if cancelled {

@@ -386,6 +386,14 @@ func TestWritesAnswerAsDynamoDB(t *testing.T) {
 			}})
 			return nil, err
 		}, []string{"ValidationException"}},
+		{"batch over DynamoDB's size", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
+			var writes []types.WriteRequest
+			for i := range 26 {
+				writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: key("p", sk(i))}})
+			}
+			_, err := b.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{tableName: writes}})
+			return nil, err
+		}, []string{"ValidationException"}},
 		{"missing table", func(b *embedded.Backend) (map[string]types.AttributeValue, error) {
 			_, err := b.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("nope"), Key: key("p", "s00")})
 			return nil, err
