@@ -21,13 +21,15 @@
 // limit stopped a query, even at the partition's end), ScanIndexForward, Select COUNT, and
 // a ValidationException for keys that do not match the schema or are over DynamoDB's
 // bounds (empty, or past 2048 bytes for a partition key, 1024 for a sort key), duplicate
-// keys in a batch or a transaction, and batches or transactions over DynamoDB's sizes.
+// keys in a batch or a transaction, batches or transactions over DynamoDB's sizes, and
+// expression attribute names or values that no expression uses.
 //
 // It does not: throttle, leave batch items unprocessed, page at 1 MB, lag behind on its
-// indexes (they are strongly consistent), purge by TTL, refuse an unused expression
-// attribute value, conflict between concurrent transactions (they run one at a time), or
-// implement the calls the store does not make (Scan, DeleteItem, TransactGetItems, streams).
-// The store's retries and purge handling are therefore not exercised on it.
+// indexes (they are strongly consistent), purge by TTL, conflict between concurrent
+// transactions (they run one at a time), shuffle a BatchGetItem's answer (it keeps the
+// keys' order, which DynamoDB does not promise), or implement the calls the store does not
+// make (Scan, DeleteItem, TransactGetItems, streams). The store's retries and purge
+// handling are therefore not exercised on it.
 package embedded
 
 import (
@@ -132,6 +134,10 @@ func (b *Backend) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...f
 		if err != nil {
 			return nil, err
 		}
+		x := expression{names: in.ExpressionAttributeNames}
+		if err := x.used(in.ProjectionExpression); err != nil {
+			return nil, err
+		}
 		id, err := t.keyOf(in.Key)
 		if err != nil {
 			return nil, err
@@ -140,7 +146,7 @@ func (b *Backend) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...f
 		if !ok {
 			return &dynamodb.GetItemOutput{}, nil
 		}
-		out, err := expression{names: in.ExpressionAttributeNames}.project(in.ProjectionExpression, it)
+		out, err := x.project(in.ProjectionExpression, it)
 		if err != nil {
 			return nil, err
 		}
@@ -228,6 +234,9 @@ func (b *Backend) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...func(
 			return nil, validation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
 		}
 		x := expression{in.ExpressionAttributeNames, in.ExpressionAttributeValues}
+		if err := x.used(in.KeyConditionExpression, in.FilterExpression, in.ProjectionExpression); err != nil {
+			return nil, err
+		}
 		kc, err := parseKeyCondition(*in.KeyConditionExpression, x.names, x.values, ix, t.types)
 		if err != nil {
 			return nil, err
@@ -339,6 +348,9 @@ func (b *Backend) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInp
 				return nil, err
 			}
 			x := expression{names: ka.ExpressionAttributeNames}
+			if err := x.used(ka.ProjectionExpression); err != nil {
+				return nil, err
+			}
 			seen := map[string]bool{}
 			items := []map[string]types.AttributeValue{}
 			for _, key := range ka.Keys {

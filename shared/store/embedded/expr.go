@@ -3,6 +3,9 @@ package embedded
 import (
 	"fmt"
 	"maps"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
@@ -67,6 +70,39 @@ func (x expression) project(expr *string, it item) (item, error) {
 		return nil, validation("Invalid ProjectionExpression: %v", err)
 	}
 	return fromMini(out), nil
+}
+
+// used refuses the expression attribute names and values that none of exprs uses, as
+// DynamoDB does.
+func (x expression) used(exprs ...*string) error {
+	var all strings.Builder
+	for _, e := range exprs {
+		all.WriteString(aws.ToString(e) + " ")
+	}
+	refs := map[string]bool{}
+	for _, p := range placeholder.FindAllString(all.String(), -1) {
+		refs[p] = true
+	}
+	if keys := unused(x.names, refs); keys != "" {
+		return validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", keys)
+	}
+	if keys := unused(x.values, refs); keys != "" {
+		return validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {%s}", keys)
+	}
+	return nil
+}
+
+var placeholder = regexp.MustCompile(`[#:][A-Za-z0-9_]+`)
+
+func unused[V any](m map[string]V, refs map[string]bool) string {
+	var keys []string
+	for k := range m {
+		if !refs[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ", ")
 }
 
 // validation is DynamoDB's answer to a request it refuses, as the SDK decodes it.

@@ -69,6 +69,9 @@ func (t *table) condition(c change, cond *string, x expression) (change, error) 
 }
 
 func (b *Backend) put(tableName *string, it item, cond *string, x expression) (change, error) {
+	if err := x.used(cond); err != nil {
+		return change{}, err
+	}
 	t, err := b.table(tableName)
 	if err != nil {
 		return change{}, err
@@ -82,6 +85,9 @@ func (b *Backend) put(tableName *string, it item, cond *string, x expression) (c
 }
 
 func (b *Backend) update(tableName *string, key item, upd, cond *string, x expression) (change, error) {
+	if err := x.used(upd, cond); err != nil {
+		return change{}, err
+	}
 	c, err := b.at(tableName, key, cond, x)
 	if err != nil {
 		return c, err
@@ -108,6 +114,9 @@ func (b *Backend) update(tableName *string, key item, upd, cond *string, x expre
 }
 
 func (b *Backend) delete(tableName *string, key item, cond *string, x expression) (change, error) {
+	if err := x.used(cond); err != nil {
+		return change{}, err
+	}
 	c, err := b.at(tableName, key, cond, x)
 	if err != nil {
 		return c, err
@@ -117,5 +126,8 @@ func (b *Backend) delete(tableName *string, key item, cond *string, x expression
 }
 
 func (b *Backend) check(tableName *string, key item, cond *string, x expression) (change, error) {
+	if err := x.used(cond); err != nil {
+		return change{}, err
+	}
 	return b.at(tableName, key, cond, x)
 }
