@@ -4,8 +4,9 @@ import "github.com/servicecontacts/servicecontacts/shared/contact"
 
 // DynamoDB's bounds on a key attribute's value, in bytes of UTF-8: the partition key of a
 // table or index holds at most 2048, the sort key at most 1024, and neither may be empty.
-// DynamoDB refuses a call with a longer key (a ValidationException); the embedded backend
-// does not, so the store checks what it builds from a caller's input before it calls.
+// DynamoDB, and the embedded backend, refuse a call with a longer key (a ValidationException,
+// which the store would report as a failure of the database), so the store checks what it
+// builds from a caller's input before it calls.
 const (
 	MaxPartitionKeyBytes = 2048
 	MaxSortKeyBytes      = 1024

@@ -24,7 +24,7 @@ import (
 )
 
 func TestBulkLoadOnEmbeddedBackend(t *testing.T) {
-	t.Log("backend: embedded (minidyn, in-process)")
+	t.Log("backend: embedded (in-process)")
 	runBulk(t, func(*testing.T) store.API { return embedded.New() })
 }
 

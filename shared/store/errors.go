@@ -92,8 +92,8 @@ func transactionError(err error, versioned bool) error {
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) {
 		// The request's put failing means it changed since it was read, whatever else
-		// failed: the caller reads it again. (DynamoDB names every failed item; the
-		// embedded backend only the first.)
+		// failed: the caller reads it again. (DynamoDB, and the embedded backend, name
+		// every failed item.)
 		if versioned && failed(tc.CancellationReasons, 0, "ConditionalCheckFailed", "TransactionConflict") {
 			return contact.ErrVersionConflict
 		}

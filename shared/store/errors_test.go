@@ -13,9 +13,8 @@ import (
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
-// The embedded backend never throttles and reports only the first failed item of a
-// transaction, so the classification of DynamoDB's errors is tested on the errors the SDK
-// returns.
+// The embedded backend never throttles nor reports a conflict between transactions, so the
+// classification of DynamoDB's errors is tested on the errors the SDK returns.
 func TestTransactionError(t *testing.T) {
 	reasons := func(codes ...string) error {
 		tc := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}

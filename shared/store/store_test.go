@@ -9,7 +9,7 @@ import (
 )
 
 func TestStoreOnEmbeddedBackend(t *testing.T) {
-	t.Log("backend: embedded (minidyn, in-process)")
+	t.Log("backend: embedded (in-process)")
 	storetest.Run(t, func(*testing.T) store.API { return embedded.New() })
 }
 

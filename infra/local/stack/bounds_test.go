@@ -18,9 +18,9 @@ import (
 const maxLogLine = 2048
 
 // Inputs far beyond every bound reach neither DynamoDB nor a log line whole: each is a 400
-// or a 404 in the error format, on both backends. DynamoDB Local refuses a key over its
-// bounds (2048 bytes for a partition key, 1024 for a sort key) where the embedded backend
-// takes it, so only the bounds the handlers and the store check keep both alike.
+// or a 404 in the error format, on both backends. Both refuse a key over DynamoDB's bounds
+// (2048 bytes for a partition key, 1024 for a sort key) with a ValidationException, so only
+// the bounds the handlers and the store check keep the answers 400s and 404s.
 func TestHugeInputsAreRefusedOnBothBackends(t *testing.T) {
 	huge := strings.Repeat("a", 5000)
 	hugeNIC := "xx" + strings.Repeat("1", 4992) + "-ovh"
