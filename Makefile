@@ -6,6 +6,7 @@
 #   make fuzz                      a longer fuzzing of the HTTP API, with random seeds
 #   make build                     arm64 bootstrap binaries into bin/<function>/
 #   make bench-coldstart           each function's size and init against a bare Lambda function
+#   make bench-embedded            the embedded backend with 30 and 2,000 services in the table
 #
 # SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).
 
