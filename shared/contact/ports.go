@@ -14,6 +14,9 @@ import (
 type Store interface {
 	Account(ctx context.Context, nic string) (Account, error)
 	Service(ctx context.Context, id string) (Service, error)
+	// Fetch reads what f names in one round trip, each item strongly consistent: what a
+	// use case needs before it decides, which reads of their own would fetch one by one.
+	Fetch(ctx context.Context, f Fetch) (Fetched, error)
 	// ServicesOf pages through the services on which nic holds a role, ordered by id.
 	ServicesOf(ctx context.Context, nic string, q ServiceQuery) (ServicePage, error)
 
@@ -86,6 +89,24 @@ type Store interface {
 	Count(ctx context.Context, uses []Use) error
 	// Counted returns the count of c (0 for a counter never used).
 	Counted(ctx context.Context, c Counter) (int, error)
+}
+
+// Fetch names what Store.Fetch reads; a zero field names nothing.
+type Fetch struct {
+	Change   string   // a request's id
+	Counter  Counter  // a counter, when its Key is set
+	Service  string   // a service's id: the service and its roles, as Service reads them
+	Accounts []string // NIC handles
+}
+
+// Fetched is what a Fetch found. A request or service that is not there is left zero (its
+// ID empty), an account that is not there is missing from Accounts, and a counter never
+// used counts 0.
+type Fetched struct {
+	Change   Change
+	Count    int
+	Service  Service
+	Accounts map[string]Account
 }
 
 // ServiceQuery filters and pages ServicesOf.

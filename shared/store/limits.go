@@ -185,13 +185,9 @@ func (s *Store) Counted(ctx context.Context, c contact.Counter) (int, error) {
 	if err != nil {
 		return 0, wrap(err, "get counter %s", c.Key)
 	}
-	v, ok := out.Item[usesAttr].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v.Value)
+	n, err := uses(out.Item)
 	if err != nil {
-		return 0, fmt.Errorf("decode counter %s: %w", c.Key, err)
+		return 0, fmt.Errorf("counter %s: %w", c.Key, err)
 	}
 	return n, nil
 }

@@ -55,6 +55,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"ChangesOfService", changesOfService},
 		{"CountWithinLimits", countWithinLimits},
 		{"CountConcurrently", countConcurrently},
+		{"FetchReadsAtOnce", fetchReadsAtOnce},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
