@@ -9,10 +9,11 @@ import (
 // Resend emails a fresh token to every party that has not answered yet; each party's previous
 // token stops working.
 func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error) {
-	if _, err := m.visibleChange(ctx, caller, id); err != nil {
+	c, err := m.visibleChange(ctx, caller, id)
+	if err != nil {
 		return Change{}, err
 	}
-	return m.resend(ctx, id, caller, func(c *Change) error {
+	return m.resend(ctx, id, &c, caller, func(c *Change) error {
 		if _, isParty := c.Party(caller); !isParty && c.RequestedBy != caller {
 			return Errorf(ErrForbidden, "not_allowed", "only the requester or a party may ask to resend")
 		}
@@ -20,11 +21,12 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 	})
 }
 
-// resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits.
-func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Change) error) (Change, error) {
+// resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits,
+// starting from read, the request as just read (nil to read it).
+func (m *Manager) resend(ctx context.Context, id string, read *Change, by string, allow func(c *Change) error) (Change, error) {
 	var tokens map[string]string
 	counted := false // the emails, once: fn runs again after a lost race
-	c, err := m.update(ctx, id, func(c *Change) error {
+	c, err := m.updateFrom(ctx, id, read, func(c *Change) error {
 		if err := allow(c); err != nil {
 			return err
 		}

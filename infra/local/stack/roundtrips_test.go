@@ -77,14 +77,15 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"get request", "GetItem×1"},
 		// A transition's events are published, then cleared from its outbox: one PutItem.
 		// Abuse limits: one transaction counts a creation's requests and emails, one a
-		// resend's emails; a decision reads its source's count of wrong tokens.
-		{"create", "GetItem×2 PutItem×1 Query×1 TransactWriteItems×2"},
-		{"resend", "GetItem×4 PutItem×1 TransactWriteItems×1"},
-		{"accept, first party", "GetItem×4 PutItem×2"},
-		{"accept, last party", "GetItem×3 PutItem×2"},
-		{"refuse", "GetItem×5 PutItem×1 TransactWriteItems×1"},
+		// resend's emails; a decision reads its source's count of wrong tokens with the
+		// request, in one BatchGetItem.
+		{"create", "BatchGetItem×1 PutItem×1 TransactWriteItems×2"},
+		{"resend", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
+		{"accept, first party", "BatchGetItem×1 PutItem×2"},
+		{"accept, last party", "BatchGetItem×1 PutItem×2"},
+		{"refuse", "BatchGetItem×2 PutItem×1 TransactWriteItems×1"},
 		{"step await, both parties of both requests", "GetItem×4 PutItem×4"},
-		{"step apply", "GetItem×5 PutItem×1 Query×1 TransactWriteItems×1"},
+		{"step apply", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
 		{"step finish", "GetItem×1"},
 	}
 	var table strings.Builder
