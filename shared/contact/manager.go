@@ -125,6 +125,14 @@ func (m *Manager) update(ctx context.Context, id string, fn func(c *Change) erro
 // to read it here): the save's version check makes that copy as good as a fresh read, and a
 // lost race reads again.
 func (m *Manager) updateFrom(ctx context.Context, id string, read *Change, fn func(c *Change) error) (Change, error) {
+	return m.updateCounted(ctx, id, read, func(c *Change) ([]Use, error) { return nil, fn(c) })
+}
+
+// updateCounted is updateFrom whose fn also names uses of the abuse limits, counted with
+// the save, all or none: a reached limit saves nothing (the error wraps a *LimitReached),
+// and a lost race counts nothing. A transition that names uses keeps the request open: its
+// save never touches the role's lock.
+func (m *Manager) updateCounted(ctx context.Context, id string, read *Change, fn func(c *Change) ([]Use, error)) (Change, error) {
 	for attempt := 0; ; attempt++ {
 		var c Change
 		if attempt == 0 && read != nil {
@@ -136,14 +144,20 @@ func (m *Manager) updateFrom(ctx context.Context, id string, read *Change, fn fu
 			}
 		}
 		before := c.State
-		if err := fn(&c); err != nil {
+		uses, err := fn(&c)
+		if err != nil {
 			return c, err
 		}
 		if before.Terminal() {
 			return c, errNoChange
 		}
 		c.schedule(m.timing)
-		saved, err := m.store.SaveChange(ctx, c)
+		var saved Change
+		if len(uses) > 0 {
+			saved, err = m.store.SaveCounted(ctx, c, uses)
+		} else {
+			saved, err = m.store.SaveChange(ctx, c)
+		}
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			// Another writer got there first; its write shows in the next read.
 			m.pause(attempt)

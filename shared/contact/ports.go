@@ -20,10 +20,12 @@ type Store interface {
 	// ServicesOf pages through the services on which nic holds a role, ordered by id.
 	ServicesOf(ctx context.Context, nic string, q ServiceQuery) (ServicePage, error)
 
-	// CreateChanges writes the new requests at once, all or none. Each one locks its
-	// (service, role): the write fails with an error wrapping ErrConflict when the role is
-	// no longer held by the request's From or already has an open request.
-	CreateChanges(ctx context.Context, changes []Change) error
+	// CreateChanges writes the new requests at once, all or none, and counts uses as Count
+	// does, with them: when a use would take its counter past its Max, nothing is written
+	// and the error is a *LimitReached naming that use. Each request locks its (service,
+	// role): the write fails with an error wrapping ErrConflict when the role is no longer
+	// held by the request's From or already has an open request.
+	CreateChanges(ctx context.Context, changes []Change, uses []Use) error
 	Change(ctx context.Context, id string) (Change, error)
 	// ChangesOf pages through the requests involving nic (see Change.Involved), newest first.
 	ChangesOf(ctx context.Context, nic string, q ChangeQuery) (ChangePage, error)
@@ -36,6 +38,9 @@ type Store interface {
 	// never touches the role's lock: it keeps a request's outbox and schedule, in any
 	// state, an ended one included.
 	SaveBookkeeping(ctx context.Context, c Change) (Change, error)
+	// SaveCounted writes c as SaveBookkeeping does and counts uses as Count does, all or
+	// none: a use past its Max writes nothing and fails with a *LimitReached.
+	SaveCounted(ctx context.Context, c Change, uses []Use) (Change, error)
 	// DueChanges returns the ids of up to limit requests whose DueAt is not after t, the
 	// most overdue first, through an index of the requests that need looking at.
 	DueChanges(ctx context.Context, t time.Time, limit int) ([]string, error)

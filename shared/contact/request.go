@@ -49,10 +49,12 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 		return nil, err
 	}
 
-	if err := m.countCreation(ctx, caller, changes, now); err != nil {
-		return nil, err
-	}
-	if err := m.store.CreateChanges(ctx, changes); err != nil {
+	// The requests and the abuse limits' counts in one transaction: a refused creation
+	// counts nothing.
+	if err := m.store.CreateChanges(ctx, changes, m.creationUses(caller, changes, now)); err != nil {
+		if errors.As(err, new(*LimitReached)) {
+			return nil, m.creationLimited(caller, err)
+		}
 		if errors.Is(err, ErrConflict) {
 			return nil, Errorf(ErrConflict, "request_open", "another request for %s changed its contacts first; reload and try again", svc.ID)
 		}

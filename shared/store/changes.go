@@ -17,8 +17,8 @@ import (
 )
 
 // CreateChanges writes the requests, at version 1, with their index items and their role
-// locks, in one transaction.
-func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) error {
+// locks, and counts uses, in one transaction.
+func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change, uses []contact.Use) error {
 	var writes []types.TransactWriteItem
 	for _, c := range changes {
 		c.Version = 1
@@ -49,8 +49,8 @@ func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) err
 	if len(writes) == 0 {
 		return nil
 	}
-	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if err := transactionError(err, false); err != nil {
+	err := s.transactCounted(ctx, writes, uses, func(err error) error { return transactionError(err, false) })
+	if err != nil {
 		return fmt.Errorf("create %d requests: %w", len(changes), err)
 	}
 	return nil
@@ -223,6 +223,19 @@ func (s *Store) SaveBookkeeping(ctx context.Context, c contact.Change) (contact.
 		ExpressionAttributeValues: p.ExpressionAttributeValues,
 	})
 	if err := putError(err); err != nil {
+		return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// SaveCounted writes c as SaveBookkeeping does and counts uses, in one transaction.
+func (s *Store) SaveCounted(ctx context.Context, c contact.Change, uses []contact.Use) (contact.Change, error) {
+	put, err := s.putVersioned(&c)
+	if err != nil {
+		return contact.Change{}, err
+	}
+	err = s.transactCounted(ctx, []types.TransactWriteItem{put}, uses, func(err error) error { return transactionError(err, true) })
+	if err != nil {
 		return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
 	}
 	return c, nil

@@ -76,11 +76,11 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"list requests", "BatchGetItem×1 Query×1"},
 		{"get request", "GetItem×1"},
 		// A transition's events are published, then cleared from its outbox: one PutItem.
-		// Abuse limits: one transaction counts a creation's requests and emails, one a
-		// resend's emails; a decision reads its source's count of wrong tokens with the
-		// request, in one BatchGetItem.
-		{"create", "BatchGetItem×1 PutItem×1 TransactWriteItems×2"},
-		{"resend", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
+		// Abuse limits: a creation's requests and emails are counted in its transaction, a
+		// resend's emails in the transaction that saves it; a decision reads its source's
+		// count of wrong tokens with the request, in one BatchGetItem.
+		{"create", "BatchGetItem×1 PutItem×1 TransactWriteItems×1"},
+		{"resend", "BatchGetItem×1 GetItem×1 TransactWriteItems×1"},
 		{"accept, first party", "BatchGetItem×1 PutItem×2"},
 		{"accept, last party", "BatchGetItem×1 PutItem×2"},
 		{"refuse", "BatchGetItem×2 PutItem×1 TransactWriteItems×1"},

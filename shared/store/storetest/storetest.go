@@ -56,6 +56,8 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"CountWithinLimits", countWithinLimits},
 		{"CountConcurrently", countConcurrently},
 		{"FetchReadsAtOnce", fetchReadsAtOnce},
+		{"CountedWrites", countedWrites},
+		{"CountedWritesAfterARace", countedWritesAfterARace},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -154,7 +156,7 @@ func wantKind(t *testing.T, err, kind error) {
 
 func mustCreate(t *testing.T, s *store.Store, changes ...contact.Change) {
 	t.Helper()
-	if err := s.CreateChanges(ctx, changes); err != nil {
+	if err := s.CreateChanges(ctx, changes, nil); err != nil {
 		t.Fatalf("create requests: %v", err)
 	}
 }
@@ -484,7 +486,7 @@ func createChangesAllOrNothing(t *testing.T, e *env) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantKind(t, e.store.CreateChanges(ctx, tt.batch), contact.ErrConflict)
+			wantKind(t, e.store.CreateChanges(ctx, tt.batch, nil), contact.ErrConflict)
 			first := tt.batch[0]
 			if _, err := e.store.Change(ctx, first.ID); !errors.Is(err, contact.ErrNotFound) {
 				t.Errorf("request %s was written although its batch failed (%v)", first.ID, err)
@@ -518,7 +520,7 @@ func concurrentCreatesLeaveOneOpen(t *testing.T, e *env) {
 	for i, c := range changes {
 		wg.Go(func() {
 			<-start
-			errs[i] = e.store.CreateChanges(ctx, []contact.Change{c})
+			errs[i] = e.store.CreateChanges(ctx, []contact.Change{c}, nil)
 		})
 	}
 	close(start)
