@@ -27,7 +27,7 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 				}
 				oneAwaitAtATime.Lock()
 				defer oneAwaitAtATime.Unlock()
-				out, err := f(calls.Track(ctx, "step await, both parties of both requests"), payload)
+				out, err := f(calls.Track(ctx, "step await, both parties of each request"), payload)
 				awaited <- struct{}{}
 				return out, err
 			}
@@ -67,7 +67,12 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 	_, token := e.link("newbie@example.com", refused.ID)
 	do("refuse", 200, "POST", "/me/contact-changes/"+refused.ID+"/refuse", newbie, map[string]string{"token": token})
 	e.waitState(admin, refused.ID, "refused")
-	for _, id := range []string{created.ID, refused.ID} {
+
+	cancelled := e.request(admin, "ns1.example.net", map[string]string{"tech": newbie})[0]
+	awaitBoth()
+	do("cancel", 200, "POST", "/me/contact-changes/"+cancelled.ID+"/cancel", admin, nil)
+	e.waitState(admin, cancelled.ID, "cancelled")
+	for _, id := range []string{created.ID, refused.ID, cancelled.ID} {
 		e.waitExecution(id) // the finish step runs after the request has ended
 	}
 
@@ -84,9 +89,10 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"accept, first party", "BatchGetItem×1 PutItem×2"},
 		{"accept, last party", "BatchGetItem×1 PutItem×2"},
 		{"refuse", "BatchGetItem×2 PutItem×1 TransactWriteItems×1"},
-		{"step await, both parties of both requests", "GetItem×4 PutItem×4"},
+		{"cancel", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
+		{"step await, both parties of each request", "GetItem×6 PutItem×6"},
 		{"step apply", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
-		{"step finish", "GetItem×1"},
+		{"step finish", "GetItem×2"}, // refused and cancelled: one read each
 	}
 	var table strings.Builder
 	for _, w := range want {
