@@ -38,6 +38,13 @@ type Store interface {
 	// never touches the role's lock: it keeps a request's outbox and schedule, in any
 	// state, an ended one included.
 	SaveBookkeeping(ctx context.Context, c Change) (Change, error)
+	// SetTaskToken stores the workflow's callback token of the party at index party of
+	// request id, in one conditional write that also moves its version on, if that party
+	// is nic and the request is pending with nothing owed (no message, event or answer to
+	// send again): such a request is due at its expiry once a task shows its workflow runs
+	// (see Change.schedule), and the write makes it so. It returns the request as stored;
+	// in any other case it changes nothing and fails with an error wrapping ErrConflict.
+	SetTaskToken(ctx context.Context, id string, party int, nic, taskToken string) (Change, error)
 	// SaveCounted writes c as SaveBookkeeping does and counts uses as Count does, all or
 	// none: a use past its Max writes nothing and fails with a *LimitReached.
 	SaveCounted(ctx context.Context, c Change, uses []Use) (Change, error)

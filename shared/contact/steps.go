@@ -26,7 +26,40 @@ func (m *Manager) RegisterTask(ctx context.Context, id, nic, taskToken string) e
 	}
 	p, _ := c.Party(nic)
 	p.TaskToken = taskToken
-	if err := m.answerTask(ctx, c, *p); err != nil {
+	return m.answerRegistered(ctx, c, *p)
+}
+
+// RegisterPartyTask is RegisterTask for the party at index party of the request's parties,
+// as the workflow's input lists them. Where nothing else is owed, which is the common case,
+// one conditional write stores the token and schedules the request; otherwise RegisterTask
+// reads and saves it.
+func (m *Manager) RegisterPartyTask(ctx context.Context, id string, party int, nic, taskToken string) error {
+	c, err := m.store.SetTaskToken(ctx, id, party, nic, taskToken)
+	if errors.Is(err, ErrConflict) {
+		return m.RegisterTask(ctx, id, nic, taskToken)
+	}
+	if err != nil {
+		return fmt.Errorf("register the task of %s on request %s: %w", nic, id, err)
+	}
+	// The write scheduled the request as schedule does when nothing is owed; should the two
+	// ever differ, schedule's is stored.
+	if stored := c.DueAt; !c.scheduled(m.timing).Equal(stored) {
+		if c, err = m.bookkeep(ctx, c, func(*Change) {}, time.Time{}); err != nil {
+			return err
+		}
+	}
+	p, ok := c.Party(nic)
+	if !ok {
+		return fmt.Errorf("request %s has no party %s", id, nic)
+	}
+	return m.answerRegistered(ctx, c, *p)
+}
+
+// answerRegistered answers the task just registered for party p of c at once if p already
+// decided or c is already closed. Should that fail, the reconciler answers again from the
+// store.
+func (m *Manager) answerRegistered(ctx context.Context, c Change, p Party) error {
+	if err := m.answerTask(ctx, c, p); err != nil {
 		// Stored (or the request is over): the reconciler answers again from the store.
 		m.log.ErrorContext(ctx, "answer workflow", "changeId", c.ID, "err", err)
 		if c.State.Terminal() {

@@ -473,6 +473,11 @@ func (f *fakeSteps) RegisterTask(ctx context.Context, id, nic, taskToken string)
 	return f.registerTask(ctx, id, nic, taskToken)
 }
 
+// RegisterPartyTask registers as RegisterTask does: the index only spares a read.
+func (f *fakeSteps) RegisterPartyTask(ctx context.Context, id string, _ int, nic, taskToken string) error {
+	return f.RegisterTask(ctx, id, nic, taskToken)
+}
+
 func (f *fakeSteps) Apply(ctx context.Context, id string) (contact.Change, error) {
 	if f.apply == nil {
 		f.t.Errorf("Apply(%q) called, want no call", id)

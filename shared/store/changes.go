@@ -241,6 +241,37 @@ func (s *Store) SaveCounted(ctx context.Context, c contact.Change, uses []contac
 	return c, nil
 }
 
+// SetTaskToken sets the party's task token with one UpdateItem, conditional on what
+// contact.Store names, and returns the item as it then is. The request's due time becomes
+// its expiry, copied from the item itself.
+func (s *Store) SetTaskToken(ctx context.Context, id string, party int, nic, taskToken string) (contact.Change, error) {
+	path := fmt.Sprintf("parties[%d]", party)
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.tables.Requests),
+		Key:              key(requestPK(id), requestSK),
+		UpdateExpression: aws.String("SET " + path + ".taskToken = :token, version = version + :one, dueAt = expiresAt, dueShard = :shard"),
+		ConditionExpression: aws.String(path + ".nic = :nic AND #state = :pending" +
+			" AND attribute_not_exists(outbox) AND attribute_not_exists(events) AND attribute_not_exists(answerAgainAt)"),
+		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":token": str(taskToken), ":one": num(1), ":shard": str(dueShard(id)),
+			":nic": str(nic), ":pending": str(string(contact.Pending)),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailure(err) {
+		return contact.Change{}, fmt.Errorf("set the task token of %s on request %s: %w", nic, id, contact.ErrConflict)
+	}
+	if err != nil {
+		return contact.Change{}, wrap(err, "set the task token of %s on request %s", nic, id)
+	}
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return contact.Change{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return it.change(), nil
+}
+
 // DueChanges reads the ByDue index, a query per shard, and returns the ids of the most
 // overdue requests first.
 func (s *Store) DueChanges(ctx context.Context, t time.Time, limit int) ([]string, error) {

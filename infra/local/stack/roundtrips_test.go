@@ -90,7 +90,7 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"accept, last party", "BatchGetItem×1 PutItem×2"},
 		{"refuse", "BatchGetItem×2 PutItem×1 TransactWriteItems×1"},
 		{"cancel", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
-		{"step await, both parties of each request", "GetItem×6 PutItem×6"},
+		{"step await, both parties of each request", "UpdateItem×6"}, // one conditional write per party
 		{"step apply", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
 		{"step finish", "GetItem×2"}, // refused and cancelled: one read each
 	}

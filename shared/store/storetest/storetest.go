@@ -58,6 +58,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"FetchReadsAtOnce", fetchReadsAtOnce},
 		{"CountedWrites", countedWrites},
 		{"CountedWritesAfterARace", countedWritesAfterARace},
+		{"SetTaskToken", setTaskToken},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
