@@ -229,7 +229,7 @@ const (
 
 // wrongToken counts a wrong token from source for request c and records it in the request's
 // history (never the token). It returns wrong, the caller's answer, unless the source has
-// just reached the limit (concurrent attempts may have passed checkWrongTokens together).
+// just reached the limit (concurrent attempts may have passed the check of the count together).
 // Consecutive wrong tokens by the same author make one entry whose count grows, so that
 // the history stays bounded however many are tried.
 func (m *Manager) wrongToken(ctx context.Context, c Change, source, by string, wrong error) error {
