@@ -116,7 +116,7 @@ func (m *Manager) DecideBatch(ctx context.Context, d BatchDecision) (Batch, []Ba
 // answerOne answers one request of a batch. Errors of the store are the caller's: they are
 // reported on the request as unavailable, the others left to answer.
 func (m *Manager) answerOne(ctx context.Context, d Decision, from string) BatchAnswer {
-	c, err := m.decide(ctx, d, from)
+	c, err := m.decide(ctx, d, from, nil, nil)
 	if err == nil {
 		return BatchAnswer{Change: c}
 	}

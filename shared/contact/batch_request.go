@@ -88,7 +88,7 @@ func (m *Manager) RequestBatch(ctx context.Context, caller string, services []st
 		if len(changes) == 0 {
 			continue
 		}
-		if err := m.store.CreateChanges(ctx, changes); err != nil {
+		if err := m.store.CreateChanges(ctx, changes, nil); err != nil {
 			if !errors.Is(err, ErrConflict) {
 				m.log.ErrorContext(ctx, "create batch requests", "batchId", b.ID, "serviceId", item.ServiceID, "err", err)
 				failed[item.ServiceID] = errUnavailable()
@@ -280,10 +280,5 @@ func (m *Manager) countBatch(ctx context.Context, caller string, b Batch, planne
 	if err == nil {
 		return nil
 	}
-	return m.limited(err, func(u Use) (string, string) {
-		if u.Key == creation.Key {
-			return "too_many_requests", fmt.Sprintf("you may create at most %d requests in %s; try again later", m.limits.creation.Max, m.limits.creation.Window)
-		}
-		return tooManyEmails(u)
-	})
+	return m.creationLimited(caller, err)
 }

@@ -25,22 +25,38 @@ func (m *Manager) Decide(ctx context.Context, d Decision) (Change, error) {
 	if d.Token == "" {
 		return Change{}, Errorf(ErrInvalid, "missing_token", "the confirmation token is missing")
 	}
-	if d.Caller != "" {
-		if _, err := m.visibleChange(ctx, d.Caller, d.ChangeID); err != nil {
-			return Change{}, err
-		}
-	}
 	from := source(d.Caller, d.Source)
-	if err := m.checkWrongTokens(ctx, d.ChangeID, from); err != nil {
-		return Change{}, err
+	counter := m.wrongTokenCounter(d.ChangeID, from)
+	// The request, the source's wrong tokens and the caller's account, whose email the
+	// decision may owe, in one read.
+	var nics []string
+	if d.Caller != "" {
+		nics = []string{d.Caller}
 	}
-	return m.decide(ctx, d, from)
+	got, err := m.store.Fetch(ctx, Fetch{Change: d.ChangeID, Counter: counter, Accounts: nics})
+	if err != nil {
+		return Change{}, fmt.Errorf("load request %s: %w", d.ChangeID, err)
+	}
+	if d.Caller != "" && !visible(got.Change, d.Caller) {
+		return Change{}, errRequestNotFound(d.ChangeID)
+	}
+	if got.Count >= m.limits.wrongToken.Max {
+		return Change{}, m.errTooManyWrongTokens(counter)
+	}
+	if got.Change.ID == "" {
+		return Change{}, fmt.Errorf("load request %s: %w", d.ChangeID, errRequestNotFound(d.ChangeID))
+	}
+	accounts := m.accountReader()
+	accounts.add(got.Accounts, nics)
+	return m.decide(ctx, d, from, &got.Change, accounts)
 }
 
-// decide records d once the caller may see the request and from has tokens left to try.
-func (m *Manager) decide(ctx context.Context, d Decision, from string) (Change, error) {
+// decide records d once the caller may see the request and from has tokens left to try,
+// starting from read, the request as just read (nil to read it), and reading the accounts
+// to email through accounts.
+func (m *Manager) decide(ctx context.Context, d Decision, from string, read *Change, accounts *accountReader) (Change, error) {
 	var nic string
-	c, err := m.update(ctx, d.ChangeID, func(c *Change) error {
+	c, err := m.updateFrom(ctx, d.ChangeID, read, func(c *Change) error {
 		p, err := m.usableParty(c, d.Token, d.Caller)
 		if err != nil {
 			return err
@@ -74,7 +90,10 @@ func (m *Manager) decide(ctx context.Context, d Decision, from string) (Change, 
 
 	// Delivered before the workflow moves on: after the last acceptance, the workflow's
 	// apply step writes the request next, and would otherwise race this write.
-	c = m.deliver(ctx, c, c.Version)
+	if accounts == nil {
+		accounts = m.accountReader()
+	}
+	c = m.deliverWith(ctx, accounts, c, c.Version)
 	if c.State.Terminal() {
 		return m.answerTasks(ctx, c, ""), nil // a refusal ends every party's wait
 	}
@@ -177,12 +196,17 @@ func (m *Manager) Lookup(ctx context.Context, id, token, address string) (Change
 		return Change{}, Account{}, Errorf(ErrInvalid, "missing_token", "the confirmation token is missing")
 	}
 	from := source("", address)
-	if err := m.checkWrongTokens(ctx, id, from); err != nil {
-		return Change{}, Account{}, err
-	}
-	c, err := m.store.Change(ctx, id)
+	counter := m.wrongTokenCounter(id, from)
+	got, err := m.store.Fetch(ctx, Fetch{Change: id, Counter: counter})
 	if err != nil {
 		return Change{}, Account{}, fmt.Errorf("load request %s: %w", id, err)
+	}
+	if got.Count >= m.limits.wrongToken.Max {
+		return Change{}, Account{}, m.errTooManyWrongTokens(counter)
+	}
+	c := got.Change
+	if c.ID == "" {
+		return Change{}, Account{}, fmt.Errorf("load request %s: %w", id, errRequestNotFound(id))
 	}
 	p, err := m.usableParty(&c, token, "")
 	if isWrongToken(err) {
@@ -201,10 +225,11 @@ func (m *Manager) Lookup(ctx context.Context, id, token, address string) (Change
 
 // Cancel lets the requester withdraw a pending request.
 func (m *Manager) Cancel(ctx context.Context, caller, id string) (Change, error) {
-	if _, err := m.visibleChange(ctx, caller, id); err != nil {
+	c, err := m.visibleChange(ctx, caller, id)
+	if err != nil {
 		return Change{}, err
 	}
-	return m.cancel(ctx, id, caller, "", func(c *Change) error {
+	return m.cancel(ctx, id, &c, caller, "", func(c *Change) error {
 		if c.RequestedBy != caller {
 			return Errorf(ErrForbidden, "not_requester", "only %s, who made the request, may cancel it", c.RequestedBy)
 		}
@@ -213,9 +238,10 @@ func (m *Manager) Cancel(ctx context.Context, caller, id string) (Change, error)
 }
 
 // cancel withdraws a pending request on by's decision, once allow agrees, with detail in the
-// history; everyone involved is told.
-func (m *Manager) cancel(ctx context.Context, id, by, detail string, allow func(c *Change) error) (Change, error) {
-	c, err := m.update(ctx, id, func(c *Change) error {
+// history; everyone involved is told. It starts from read, the request as just read (nil to
+// read it).
+func (m *Manager) cancel(ctx context.Context, id string, read *Change, by, detail string, allow func(c *Change) error) (Change, error) {
+	c, err := m.updateFrom(ctx, id, read, func(c *Change) error {
 		if err := allow(c); err != nil {
 			return err
 		}

@@ -38,11 +38,11 @@ func (h *hookStore) hooks() (func([]contact.Change), func(contact.Change), func(
 	return h.beforeCreate, h.beforeApply, h.afterApply, h.change
 }
 
-func (h *hookStore) CreateChanges(ctx context.Context, changes []contact.Change) error {
+func (h *hookStore) CreateChanges(ctx context.Context, changes []contact.Change, uses []contact.Use) error {
 	if f, _, _, _ := h.hooks(); f != nil {
 		f(changes)
 	}
-	return h.Store.CreateChanges(ctx, changes)
+	return h.Store.CreateChanges(ctx, changes, uses)
 }
 
 func (h *hookStore) ApplyChange(ctx context.Context, c contact.Change) (contact.Change, error) {

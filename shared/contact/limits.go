@@ -110,17 +110,17 @@ func (m *Manager) emailUses(at time.Time, emails map[string]int, bounded func(ni
 	return uses
 }
 
-// countCreation counts the requests caller is about to create and the emails they will send:
-// each party's token email and each involved account's email telling the outcome (counted
-// now, in the window the request is made in, so that cancelling and asking again cannot
-// send more). All or none are counted; a reached limit refuses the whole call. A call that
-// fails later (another request locked the role first) has still counted: a retry counts again.
+// creationUses are the uses that creating changes on caller's behalf counts: the requests
+// and the emails they will send, each party's token email and each involved account's
+// email telling the outcome (counted now, in the window the request is made in, so that
+// cancelling and asking again cannot send more). They are counted with the requests, all
+// or none: a reached limit refuses the whole call, and a call that fails counts nothing.
 //
 // Every recipient but the caller is held to the email limit, those only told of the outcome
 // (the previous holder) included: they could otherwise be sent one email per request, by
 // requests that each name someone else. The caller's own emails are counted without bound:
 // the creation limit bounds them.
-func (m *Manager) countCreation(ctx context.Context, caller string, changes []Change, at time.Time) error {
+func (m *Manager) creationUses(caller string, changes []Change, at time.Time) []Use {
 	emails := map[string]int{}
 	for _, c := range changes {
 		for _, p := range c.Parties {
@@ -131,14 +131,14 @@ func (m *Manager) countCreation(ctx context.Context, caller string, changes []Ch
 		}
 	}
 	creation := m.limits.creation.counter(creationKey+caller, at)
-	uses := append([]Use{{Counter: creation, N: len(changes), Max: m.limits.creation.Max}},
+	return append([]Use{{Counter: creation, N: len(changes), Max: m.limits.creation.Max}},
 		m.emailUses(at, emails, func(nic string) bool { return nic != caller })...)
-	err := m.store.Count(ctx, uses)
-	if err == nil {
-		return nil
-	}
+}
+
+// creationLimited is the caller's answer to a creation that reached a limit.
+func (m *Manager) creationLimited(caller string, err error) error {
 	return m.limited(err, func(u Use) (string, string) {
-		if u.Key == creation.Key {
+		if u.Key == creationKey+caller {
 			return "too_many_requests", fmt.Sprintf("you may create at most %d requests in %s; try again later", m.limits.creation.Max, m.limits.creation.Window)
 		}
 		return tooManyEmails(u)
@@ -149,14 +149,19 @@ func tooManyEmails(u Use) (code, message string) {
 	return "too_many_emails", fmt.Sprintf("account %s was sent too many emails lately; try again later", strings.TrimPrefix(u.Key, emailKey))
 }
 
-// countResend counts the token emails a resend on by's behalf sends to nics; by's own are
-// counted without bound.
-func (m *Manager) countResend(ctx context.Context, by string, nics []string, at time.Time) error {
+// resendUses are the uses of the token emails a resend on by's behalf sends to nics; by's
+// own are counted without bound.
+func (m *Manager) resendUses(by string, nics []string, at time.Time) []Use {
 	emails := map[string]int{}
 	for _, nic := range nics {
 		emails[nic]++
 	}
-	err := m.store.Count(ctx, m.emailUses(at, emails, func(nic string) bool { return nic != by }))
+	return m.emailUses(at, emails, func(nic string) bool { return nic != by })
+}
+
+// countResend counts the uses of a resend that writes no request (a batch's).
+func (m *Manager) countResend(ctx context.Context, by string, nics []string, at time.Time) error {
+	err := m.store.Count(ctx, m.resendUses(by, nics, at))
 	if err == nil {
 		return nil
 	}
@@ -224,7 +229,7 @@ const (
 
 // wrongToken counts a wrong token from source for request c and records it in the request's
 // history (never the token). It returns wrong, the caller's answer, unless the source has
-// just reached the limit (concurrent attempts may have passed checkWrongTokens together).
+// just reached the limit (concurrent attempts may have passed the check of the count together).
 // Consecutive wrong tokens by the same author make one entry whose count grows, so that
 // the history stays bounded however many are tried.
 func (m *Manager) wrongToken(ctx context.Context, c Change, source, by string, wrong error) error {

@@ -61,10 +61,19 @@ func (m *Manager) visibleChange(ctx context.Context, caller, id string) (Change,
 	if err != nil {
 		return Change{}, fmt.Errorf("load request %s: %w", id, err)
 	}
-	if !contains(c.Involved(), caller) {
-		return Change{}, Errorf(ErrNotFound, "request_not_found", "request %s not found", id)
+	if !visible(c, caller) {
+		return Change{}, errRequestNotFound(id)
 	}
 	return c, nil
+}
+
+// visible reports whether caller may see c: whether caller is involved in it.
+func visible(c Change, caller string) bool { return contains(c.Involved(), caller) }
+
+// errRequestNotFound is the answer about a request that is not there, or that the caller
+// may not see: the same, so that requests cannot be probed.
+func errRequestNotFound(id string) error {
+	return Errorf(ErrNotFound, "request_not_found", "request %s not found", id)
 }
 
 // Profile returns the caller's account as the system knows it: the address and language

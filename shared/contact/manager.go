@@ -126,20 +126,46 @@ const maxAttempts = 20
 // again from a fresh read when another writer got there first. Terminal requests are never
 // written: fn sees them and must refuse.
 func (m *Manager) update(ctx context.Context, id string, fn func(c *Change) error) (Change, error) {
+	return m.updateFrom(ctx, id, nil, fn)
+}
+
+// updateFrom is update starting from read, the request as the caller has just read it (nil
+// to read it here): the save's version check makes that copy as good as a fresh read, and a
+// lost race reads again.
+func (m *Manager) updateFrom(ctx context.Context, id string, read *Change, fn func(c *Change) error) (Change, error) {
+	return m.updateCounted(ctx, id, read, func(c *Change) ([]Use, error) { return nil, fn(c) })
+}
+
+// updateCounted is updateFrom whose fn also names uses of the abuse limits, counted with
+// the save, all or none: a reached limit saves nothing (the error wraps a *LimitReached),
+// and a lost race counts nothing. A transition that names uses keeps the request open: its
+// save never touches the role's lock.
+func (m *Manager) updateCounted(ctx context.Context, id string, read *Change, fn func(c *Change) ([]Use, error)) (Change, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := m.store.Change(ctx, id)
-		if err != nil {
-			return Change{}, fmt.Errorf("load request %s: %w", id, err)
+		var c Change
+		if attempt == 0 && read != nil {
+			c = read.clone() // fn changes c; the caller's copy stays as it was
+		} else {
+			var err error
+			if c, err = m.store.Change(ctx, id); err != nil {
+				return Change{}, fmt.Errorf("load request %s: %w", id, err)
+			}
 		}
 		before := c.State
-		if err := fn(&c); err != nil {
+		uses, err := fn(&c)
+		if err != nil {
 			return c, err
 		}
 		if before.Terminal() {
 			return c, errNoChange
 		}
 		c.schedule(m.timing)
-		saved, err := m.store.SaveChange(ctx, c)
+		var saved Change
+		if len(uses) > 0 {
+			saved, err = m.store.SaveCounted(ctx, c, uses)
+		} else {
+			saved, err = m.store.SaveChange(ctx, c)
+		}
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			// Another writer got there first; its write shows in the next read.
 			m.pause(attempt)
@@ -197,15 +223,49 @@ func (m *Manager) pause(attempt int) {
 type accountReader struct {
 	store Store
 	read  map[string]Account
+	gone  map[string]bool // read, and not there
 }
 
 func (m *Manager) accountReader() *accountReader {
-	return &accountReader{store: m.store, read: map[string]Account{}}
+	return &accountReader{store: m.store, read: map[string]Account{}, gone: map[string]bool{}}
+}
+
+// add records what a Fetch of nics found: those of nics it did not find are not there.
+func (r *accountReader) add(found map[string]Account, nics []string) {
+	for _, nic := range nics {
+		if a, ok := found[nic]; ok {
+			r.read[nic] = a
+		} else if nic != "" {
+			r.gone[nic] = true
+		}
+	}
+}
+
+// fetch reads, in one call, those of nics not read yet.
+func (r *accountReader) fetch(ctx context.Context, nics []string) error {
+	var unread []string
+	for _, nic := range nics {
+		if _, ok := r.read[nic]; !ok && !r.gone[nic] && nic != "" && !slices.Contains(unread, nic) {
+			unread = append(unread, nic)
+		}
+	}
+	if len(unread) == 0 {
+		return nil
+	}
+	got, err := r.store.Fetch(ctx, Fetch{Accounts: unread})
+	if err != nil {
+		return fmt.Errorf("load accounts %v: %w", unread, err)
+	}
+	r.add(got.Accounts, unread)
+	return nil
 }
 
 func (r *accountReader) get(ctx context.Context, nic string) (Account, error) {
 	if a, ok := r.read[nic]; ok {
 		return a, nil
+	}
+	if r.gone[nic] {
+		return Account{}, Errorf(ErrNotFound, "account_not_found", "no account %s", nic)
 	}
 	a, err := r.store.Account(ctx, nic)
 	if err == nil {

@@ -197,6 +197,20 @@ type Change struct {
 	Version int
 }
 
+// clone returns a copy of c that shares no slice with it.
+func (c Change) clone() Change {
+	c.Parties = slices.Clone(c.Parties)
+	for i := range c.Parties {
+		c.Parties[i].ReplacedHashes = slices.Clone(c.Parties[i].ReplacedHashes)
+	}
+	c.Notify = slices.Clone(c.Notify)
+	c.History = slices.Clone(c.History)
+	c.Outbox = slices.Clone(c.Outbox)
+	c.Events = slices.Clone(c.Events)
+	c.Supersedes = slices.Clone(c.Supersedes)
+	return c
+}
+
 // Involved returns every account that may see the request: the requester, the parties and
 // those notified, without duplicates.
 func (c Change) Involved() []string {

@@ -473,12 +473,12 @@ func (m *Manager) CancelFor(ctx context.Context, by, id, reason string) (Change,
 	if reason == "" || len([]rune(reason)) > MaxReasonLength {
 		return Change{}, Errorf(ErrInvalid, "invalid_reason", "give a reason of 1 to %d characters", MaxReasonLength)
 	}
-	return m.cancel(ctx, id, by, reason, func(*Change) error { return nil })
+	return m.cancel(ctx, id, nil, by, reason, func(*Change) error { return nil })
 }
 
 // ResendFor resends a request's tokens on a party's behalf, with the limits of Resend.
 func (m *Manager) ResendFor(ctx context.Context, by, id string) (Change, error) {
-	return m.resend(ctx, id, by, func(*Change) error { return nil })
+	return m.resend(ctx, id, nil, by, func(*Change) error { return nil })
 }
 
 // RecordBounce marks address, the email of nic, as bouncing, and says so in the history of

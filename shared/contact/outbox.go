@@ -81,7 +81,13 @@ func (c *Change) oweOutcome(failure Failure, nextAt time.Time) {
 // returned: what failed stays owed and the reconciler delivers it later. It returns the
 // request as last read or saved.
 func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
-	c = m.deliverOutbox(ctx, c, mine)
+	return m.deliverWith(ctx, m.accountReader(), c, mine)
+}
+
+// deliverWith is deliver reading the recipients' accounts through accounts, which may
+// hold them already.
+func (m *Manager) deliverWith(ctx context.Context, accounts *accountReader, c Change, mine int) Change {
+	c = m.deliverOutbox(ctx, accounts, c, mine)
 	if mine != 0 && c.BatchID != "" && c.State.Terminal() {
 		// The write that ended one of a batch's requests may have ended the last of them.
 		m.tellBatch(ctx, c.BatchID)
@@ -89,15 +95,25 @@ func (m *Manager) deliver(ctx context.Context, c Change, mine int) Change {
 	return c
 }
 
-func (m *Manager) deliverOutbox(ctx context.Context, c Change, mine int) Change {
+func (m *Manager) deliverOutbox(ctx context.Context, accounts *accountReader, c Change, mine int) Change {
 	now := m.now()
-	sent := map[string]bool{}
-	failed := map[string]error{}
+	var due []Message
+	var recipients []string
 	for _, msg := range c.Outbox {
 		if (mine == 0 || msg.Owed != mine) && msg.NextAt.After(now) {
 			continue
 		}
-		err := m.send(ctx, c, msg)
+		due = append(due, msg)
+		recipients = append(recipients, msg.To)
+	}
+	// Every recipient's address in one read; should it fail, each send reads its own.
+	if err := accounts.fetch(ctx, recipients); err != nil {
+		m.log.WarnContext(ctx, "read the recipients' accounts", "changeId", c.ID, "err", err)
+	}
+	sent := map[string]bool{}
+	failed := map[string]error{}
+	for _, msg := range due {
+		err := m.send(ctx, accounts, c, msg)
 		if err == nil {
 			sent[msg.ID] = true
 			continue
@@ -194,8 +210,8 @@ func settle(events []Announcement, published, unpublished map[string]bool, now t
 
 // send renders and sends one outbox message. An account that is gone or has no address
 // cannot be told: the message counts as sent.
-func (m *Manager) send(ctx context.Context, c Change, msg Message) error {
-	acct, err := m.store.Account(ctx, msg.To)
+func (m *Manager) send(ctx context.Context, accounts *accountReader, c Change, msg Message) error {
+	acct, err := accounts.get(ctx, msg.To)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -14,13 +14,18 @@ import (
 type Store interface {
 	Account(ctx context.Context, nic string) (Account, error)
 	Service(ctx context.Context, id string) (Service, error)
+	// Fetch reads what f names in one round trip, each item strongly consistent: what a
+	// use case needs before it decides, which reads of their own would fetch one by one.
+	Fetch(ctx context.Context, f Fetch) (Fetched, error)
 	// ServicesOf pages through the services on which nic holds a role, ordered by id.
 	ServicesOf(ctx context.Context, nic string, q ServiceQuery) (ServicePage, error)
 
-	// CreateChanges writes the new requests at once, all or none. Each one locks its
-	// (service, role): the write fails with an error wrapping ErrConflict when the role is
-	// no longer held by the request's From or already has an open request.
-	CreateChanges(ctx context.Context, changes []Change) error
+	// CreateChanges writes the new requests at once, all or none, and counts uses as Count
+	// does, with them: when a use would take its counter past its Max, nothing is written
+	// and the error is a *LimitReached naming that use. Each request locks its (service,
+	// role): the write fails with an error wrapping ErrConflict when the role is no longer
+	// held by the request's From or already has an open request.
+	CreateChanges(ctx context.Context, changes []Change, uses []Use) error
 	Change(ctx context.Context, id string) (Change, error)
 	// ChangesOf pages through the requests involving nic (see Change.Involved), newest first.
 	ChangesOf(ctx context.Context, nic string, q ChangeQuery) (ChangePage, error)
@@ -33,6 +38,16 @@ type Store interface {
 	// never touches the role's lock: it keeps a request's outbox and schedule, in any
 	// state, an ended one included.
 	SaveBookkeeping(ctx context.Context, c Change) (Change, error)
+	// SetTaskToken stores the workflow's callback token of the party at index party of
+	// request id, in one conditional write that also moves its version on, if that party
+	// is nic and the request is pending with nothing owed (no message, event or answer to
+	// send again): such a request is due at its expiry once a task shows its workflow runs
+	// (see Change.schedule), and the write makes it so. It returns the request as stored;
+	// in any other case it changes nothing and fails with an error wrapping ErrConflict.
+	SetTaskToken(ctx context.Context, id string, party int, nic, taskToken string) (Change, error)
+	// SaveCounted writes c as SaveBookkeeping does and counts uses as Count does, all or
+	// none: a use past its Max writes nothing and fails with a *LimitReached.
+	SaveCounted(ctx context.Context, c Change, uses []Use) (Change, error)
 	// DueChanges returns the ids of up to limit requests whose DueAt is not after t, the
 	// most overdue first, through an index of the requests that need looking at.
 	DueChanges(ctx context.Context, t time.Time, limit int) ([]string, error)
@@ -86,6 +101,24 @@ type Store interface {
 	Count(ctx context.Context, uses []Use) error
 	// Counted returns the count of c (0 for a counter never used).
 	Counted(ctx context.Context, c Counter) (int, error)
+}
+
+// Fetch names what Store.Fetch reads; a zero field names nothing.
+type Fetch struct {
+	Change   string   // a request's id
+	Counter  Counter  // a counter, when its Key is set
+	Service  string   // a service's id: the service and its roles, as Service reads them
+	Accounts []string // NIC handles
+}
+
+// Fetched is what a Fetch found. A request or service that is not there is left zero (its
+// ID empty), an account that is not there is missing from Accounts, and a counter never
+// used counts 0.
+type Fetched struct {
+	Change   Change
+	Count    int
+	Service  Service
+	Accounts map[string]Account
 }
 
 // ServiceQuery filters and pages ServicesOf.

@@ -13,16 +13,26 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 	if len(wanted) == 0 {
 		return nil, Errorf(ErrInvalid, "empty_request", "name a new admin, tech or billing contact")
 	}
-	svc, err := m.store.Service(ctx, serviceID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(ErrNotFound, "service_not_found", "service %s not found", serviceID)
+	// The service and the accounts the requests are likely to need, the caller's and the
+	// new holders', in one read; the checks read any other.
+	nics := []string{caller}
+	for _, raw := range wanted {
+		if nic, err := NormalizeNIC(raw); err == nil {
+			nics = append(nics, nic)
+		}
 	}
+	got, err := m.store.Fetch(ctx, Fetch{Service: serviceID, Accounts: nics})
 	if err != nil {
 		return nil, fmt.Errorf("load service %s: %w", serviceID, err)
+	}
+	svc := got.Service
+	if svc.ID == "" {
+		return nil, Errorf(ErrNotFound, "service_not_found", "service %s not found", serviceID)
 	}
 
 	now := m.now().UTC()
 	accounts := m.accountReader()
+	accounts.add(got.Accounts, nics)
 	tokens := map[string]map[string]string{} // request id → party → token, only in memory
 	changes, err := m.planChanges(ctx, accounts, caller, svc, wanted, now, func(c *Change, nic string) (string, error) {
 		token, hash, err := NewToken()
@@ -39,10 +49,12 @@ func (m *Manager) RequestChanges(ctx context.Context, caller, serviceID string, 
 		return nil, err
 	}
 
-	if err := m.countCreation(ctx, caller, changes, now); err != nil {
-		return nil, err
-	}
-	if err := m.store.CreateChanges(ctx, changes); err != nil {
+	// The requests and the abuse limits' counts in one transaction: a refused creation
+	// counts nothing.
+	if err := m.store.CreateChanges(ctx, changes, m.creationUses(caller, changes, now)); err != nil {
+		if errors.As(err, new(*LimitReached)) {
+			return nil, m.creationLimited(caller, err)
+		}
 		if errors.Is(err, ErrConflict) {
 			return nil, Errorf(ErrConflict, "request_open", "another request for %s changed its contacts first; reload and try again", svc.ID)
 		}
@@ -194,6 +206,10 @@ func (m *Manager) abandon(ctx context.Context, changes []Change) {
 // sendTokens emails each listed party its token. A failed email is recorded in the request's
 // history, where the parties see it; the request stays open and a resend can try again.
 func (m *Manager) sendTokens(ctx context.Context, accounts *accountReader, c Change, tokens map[string]string, nics []string) Change {
+	// Every address in one read; should it fail, each email reads its own.
+	if err := accounts.fetch(ctx, nics); err != nil {
+		m.log.WarnContext(ctx, "read the parties' accounts", "changeId", c.ID, "err", err)
+	}
 	var failed []string
 	for _, nic := range nics {
 		acct, err := accounts.get(ctx, nic)

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -9,10 +10,11 @@ import (
 // Resend emails a fresh token to every party that has not answered yet; each party's previous
 // token stops working.
 func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error) {
-	if _, err := m.visibleChange(ctx, caller, id); err != nil {
+	c, err := m.visibleChange(ctx, caller, id)
+	if err != nil {
 		return Change{}, err
 	}
-	return m.resend(ctx, id, caller, func(c *Change) error {
+	return m.resend(ctx, id, &c, caller, func(c *Change) error {
 		if _, isParty := c.Party(caller); !isParty && c.RequestedBy != caller {
 			return Errorf(ErrForbidden, "not_allowed", "only the requester or a party may ask to resend")
 		}
@@ -20,32 +22,28 @@ func (m *Manager) Resend(ctx context.Context, caller, id string) (Change, error)
 	})
 }
 
-// resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits.
-func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Change) error) (Change, error) {
+// resend emails fresh tokens on by's behalf, once allow agrees, within the resend limits,
+// starting from read, the request as just read (nil to read it).
+func (m *Manager) resend(ctx context.Context, id string, read *Change, by string, allow func(c *Change) error) (Change, error) {
 	var tokens map[string]string
-	counted := false // the emails, once: fn runs again after a lost race
-	c, err := m.update(ctx, id, func(c *Change) error {
+	// The emails are counted with the save: a lost race counts nothing and tries again.
+	c, err := m.updateCounted(ctx, id, read, func(c *Change) ([]Use, error) {
 		if err := allow(c); err != nil {
-			return err
+			return nil, err
 		}
 		now := m.now()
 		switch {
 		case c.State == Pending && !now.Before(c.ExpiresAt):
-			return Errorf(ErrGone, "request_expired", "request %s has expired", c.ID)
+			return nil, Errorf(ErrGone, "request_expired", "request %s has expired", c.ID)
 		case c.State != Pending:
-			return Errorf(ErrConflict, "not_pending", "request %s is %s; there is nothing to confirm", c.ID, c.State)
+			return nil, Errorf(ErrConflict, "not_pending", "request %s is %s; there is nothing to confirm", c.ID, c.State)
 		case c.Resends >= m.maxResends:
-			return &Error{Kind: ErrRateLimited, Code: "resend_limit", Message: fmt.Sprintf("request %s was resent %d times already", c.ID, c.Resends)}
+			return nil, &Error{Kind: ErrRateLimited, Code: "resend_limit", Message: fmt.Sprintf("request %s was resent %d times already", c.ID, c.Resends)}
 		case !c.LastResendAt.IsZero() && now.Sub(c.LastResendAt) < m.resendInterval:
 			wait := int((m.resendInterval - now.Sub(c.LastResendAt) + time.Second - 1) / time.Second)
-			return &Error{Kind: ErrRateLimited, Code: "resend_too_soon", Message: fmt.Sprintf("wait %d seconds before resending again", wait), RetryAfter: wait}
+			return nil, &Error{Kind: ErrRateLimited, Code: "resend_too_soon", Message: fmt.Sprintf("wait %d seconds before resending again", wait), RetryAfter: wait}
 		}
-		if !counted {
-			if err := m.countResend(ctx, by, c.WaitingFor(), now); err != nil {
-				return err
-			}
-			counted = true
-		}
+		uses := m.resendUses(by, c.WaitingFor(), now)
 		tokens = map[string]string{}
 		for i := range c.Parties {
 			p := &c.Parties[i]
@@ -54,7 +52,7 @@ func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Chang
 			}
 			token, hash, err := NewToken()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			p.ReplacedHashes = append(p.ReplacedHashes, p.TokenHash)
 			p.TokenHash = hash
@@ -64,8 +62,11 @@ func (m *Manager) resend(ctx context.Context, id, by string, allow func(c *Chang
 		c.Resends++
 		c.LastResendAt = now.UTC()
 		c.record(now, by, "resent", "")
-		return nil
+		return uses, nil
 	})
+	if errors.As(err, new(*LimitReached)) {
+		return Change{}, m.limited(err, tooManyEmails)
+	}
 	if err != nil {
 		return Change{}, err
 	}

@@ -1,6 +1,9 @@
 package contact
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // How long the reconciler lets the workflow take before it steps in.
 const (
@@ -39,6 +42,13 @@ func (c *Change) schedule(t timing) {
 	if due.IsZero() {
 		c.DueAt = time.Time{}
 	}
+}
+
+// scheduled is the DueAt schedule would set on c, c left as it is.
+func (c Change) scheduled(t timing) time.Time {
+	c.Events = slices.Clone(c.Events)
+	c.schedule(t)
+	return c.DueAt
 }
 
 func (c Change) openDue(t timing) time.Time {

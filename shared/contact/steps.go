@@ -26,7 +26,40 @@ func (m *Manager) RegisterTask(ctx context.Context, id, nic, taskToken string) e
 	}
 	p, _ := c.Party(nic)
 	p.TaskToken = taskToken
-	if err := m.answerTask(ctx, c, *p); err != nil {
+	return m.answerRegistered(ctx, c, *p)
+}
+
+// RegisterPartyTask is RegisterTask for the party at index party of the request's parties,
+// as the workflow's input lists them. Where nothing else is owed, which is the common case,
+// one conditional write stores the token and schedules the request; otherwise RegisterTask
+// reads and saves it.
+func (m *Manager) RegisterPartyTask(ctx context.Context, id string, party int, nic, taskToken string) error {
+	c, err := m.store.SetTaskToken(ctx, id, party, nic, taskToken)
+	if errors.Is(err, ErrConflict) {
+		return m.RegisterTask(ctx, id, nic, taskToken)
+	}
+	if err != nil {
+		return fmt.Errorf("register the task of %s on request %s: %w", nic, id, err)
+	}
+	// The write scheduled the request as schedule does when nothing is owed; should the two
+	// ever differ, schedule's is stored.
+	if stored := c.DueAt; !c.scheduled(m.timing).Equal(stored) {
+		if c, err = m.bookkeep(ctx, c, func(*Change) {}, time.Time{}); err != nil {
+			return err
+		}
+	}
+	p, ok := c.Party(nic)
+	if !ok {
+		return fmt.Errorf("request %s has no party %s", id, nic)
+	}
+	return m.answerRegistered(ctx, c, *p)
+}
+
+// answerRegistered answers the task just registered for party p of c at once if p already
+// decided or c is already closed. Should that fail, the reconciler answers again from the
+// store.
+func (m *Manager) answerRegistered(ctx context.Context, c Change, p Party) error {
+	if err := m.answerTask(ctx, c, p); err != nil {
 		// Stored (or the request is over): the reconciler answers again from the store.
 		m.log.ErrorContext(ctx, "answer workflow", "changeId", c.ID, "err", err)
 		if c.State.Terminal() {
@@ -54,10 +87,13 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		if c.State != Applying {
 			return m.deliver(ctx, c, 0), nil // already applied or ended: only what is overdue
 		}
-		svc, failure, err := m.stillApplicable(ctx, c)
+		// The service, and the accounts the checks and the outcome emails need, in one read.
+		nics := append(c.Involved(), c.To, c.From)
+		got, err := m.store.Fetch(ctx, Fetch{Service: c.ServiceID, Accounts: nics})
 		if err != nil {
-			return Change{}, err
+			return Change{}, fmt.Errorf("load service %s: %w", c.ServiceID, err)
 		}
+		svc, failure := stillApplicable(c, got)
 		if failure.Code != "" {
 			return m.failRequest(ctx, id, failure)
 		}
@@ -75,7 +111,9 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 		saved, err := m.store.ApplyChange(ctx, done)
 		switch {
 		case err == nil:
-			saved = m.deliver(ctx, saved, saved.Version)
+			accounts := m.accountReader()
+			accounts.add(got.Accounts, nics)
+			saved = m.deliverWith(ctx, accounts, saved, saved.Version)
 			return m.endSuperseded(ctx, saved), nil
 		case errors.Is(err, ErrConflict) && round < maxApplyRounds:
 			// Something moved between the checks and the write: the next round finds what,
@@ -89,42 +127,36 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 
 // stillApplicable checks again, when the change is about to be applied, what held when it
 // was requested: the service, its holder, the role's lock, the requester's authority by the
-// rules table, and the accounts. It returns the service as read and why the change can no
-// longer be applied (a zero Failure if it can).
-func (m *Manager) stillApplicable(ctx context.Context, c Change) (Service, Failure, error) {
-	svc, err := m.store.Service(ctx, c.ServiceID)
-	if errors.Is(err, ErrNotFound) {
-		return Service{}, Failure{Code: FailureServiceGone, Role: c.Role}, nil
-	}
-	if err != nil {
-		return Service{}, Failure{}, fmt.Errorf("load service %s: %w", c.ServiceID, err)
+// rules table, and the accounts, as got holds them. It returns the service and why the
+// change can no longer be applied (a zero Failure if it can).
+func stillApplicable(c Change, got Fetched) (Service, Failure) {
+	svc := got.Service
+	if svc.ID == "" {
+		return Service{}, Failure{Code: FailureServiceGone, Role: c.Role}
 	}
 	if svc.Contacts[c.Role] != c.From {
-		return svc, Failure{Code: FailureContactChanged, Role: c.Role}, nil
+		return svc, Failure{Code: FailureContactChanged, Role: c.Role}
 	}
 	if svc.Open[c.Role] != c.ID {
-		return svc, Failure{Code: FailureRoleLocked, Role: c.Role}, nil
+		return svc, Failure{Code: FailureRoleLocked, Role: c.Role}
 	}
 	if f := StillPermitted(svc, c); f.Code != "" {
-		return svc, f, nil
+		return svc, f
 	}
 	accounts := []string{c.To}
 	if c.Role == Billing {
 		accounts = append(accounts, c.From)
 	}
 	for _, nic := range accounts {
-		a, err := m.store.Account(ctx, nic)
-		if errors.Is(err, ErrNotFound) {
-			return svc, Failure{Code: FailureAccountGone, Role: c.Role, Account: nic}, nil
-		}
-		if err != nil {
-			return svc, Failure{}, fmt.Errorf("load account %s: %w", nic, err)
+		a, ok := got.Accounts[nic]
+		if !ok {
+			return svc, Failure{Code: FailureAccountGone, Role: c.Role, Account: nic}
 		}
 		if c.Role == Billing && !a.GoodStanding {
-			return svc, Failure{Code: FailureNotInGoodStanding, Role: c.Role, Account: nic}, nil
+			return svc, Failure{Code: FailureNotInGoodStanding, Role: c.Role, Account: nic}
 		}
 	}
-	return svc, Failure{}, nil
+	return svc, Failure{}
 }
 
 // otherOpenRequests lists the requests open on svc's roles, but for the one with id except.

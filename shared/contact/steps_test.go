@@ -50,41 +50,56 @@ func TestRegisterTask(t *testing.T) {
 			}
 		}, []wfCall{{Op: "continue", TaskToken: "task"}}, false},
 	}
+	// The workflow registers a party by its index in the request's parties (nwc is the
+	// second); RegisterTask, by NIC alone, is what that falls back on.
+	registrations := []struct {
+		name     string
+		register func(e *env, id string) error
+	}{
+		{"by NIC", func(e *env, id string) error { return e.m.RegisterTask(e.ctx, id, nwc, "task") }},
+		{"by index", func(e *env, id string) error { return e.m.RegisterPartyTask(e.ctx, id, 1, nwc, "task") }},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			onBackends(t, func(t *testing.T, e *env) {
-				c := e.newTech()
-				if tt.prepare != nil {
-					tt.prepare(e, c)
-				}
-				before := e.change(c.ID)
-				if err := e.m.RegisterTask(e.ctx, c.ID, nwc, "task"); err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(tt.want, e.wf.Answers()); diff != "" {
-					t.Errorf("workflow answers (-want +got):\n%s", diff)
-				}
-				after := e.change(c.ID)
-				p, _ := after.Party(nwc)
-				if stored := p.TaskToken == "task"; stored != tt.stored {
-					t.Errorf("task token stored: %v, want %v", stored, tt.stored)
-				}
-				if after.State != before.State {
-					t.Errorf("registering a task moved the request from %s to %s", before.State, after.State)
-				}
-				// Registering again (a retried step) answers again and changes nothing else.
-				if err := e.m.RegisterTask(e.ctx, c.ID, nwc, "task"); err != nil {
-					t.Fatal(err)
-				}
-				if n := len(e.wf.Answers()); n != 2*len(tt.want) {
-					t.Errorf("%d answers after registering twice, want %d", n, 2*len(tt.want))
-				}
-				if got := e.change(c.ID).State; got != before.State {
-					t.Errorf("state %s after registering twice, want %s", got, before.State)
-				}
+		for _, r := range registrations {
+			t.Run(tt.name+", "+r.name, func(t *testing.T) {
+				t.Parallel()
+				onBackends(t, func(t *testing.T, e *env) {
+					c := e.newTech()
+					if tt.prepare != nil {
+						tt.prepare(e, c)
+					}
+					before := e.change(c.ID)
+					if err := r.register(e, c.ID); err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(tt.want, e.wf.Answers()); diff != "" {
+						t.Errorf("workflow answers (-want +got):\n%s", diff)
+					}
+					after := e.change(c.ID)
+					p, _ := after.Party(nwc)
+					if stored := p.TaskToken == "task"; stored != tt.stored {
+						t.Errorf("task token stored: %v, want %v", stored, tt.stored)
+					}
+					if after.State != before.State {
+						t.Errorf("registering a task moved the request from %s to %s", before.State, after.State)
+					}
+					// Its workflow seen, an open request owing nothing is due at its expiry.
+					if after.State == contact.Pending && len(after.Outbox) == 0 && len(after.Events) == 0 && !after.DueAt.Equal(after.ExpiresAt) {
+						t.Errorf("due at %v after the registration, want its expiry %v", after.DueAt, after.ExpiresAt)
+					}
+					// Registering again (a retried step) answers again and changes nothing else.
+					if err := r.register(e, c.ID); err != nil {
+						t.Fatal(err)
+					}
+					if n := len(e.wf.Answers()); n != 2*len(tt.want) {
+						t.Errorf("%d answers after registering twice, want %d", n, 2*len(tt.want))
+					}
+					if got := e.change(c.ID).State; got != before.State {
+						t.Errorf("state %s after registering twice, want %s", got, before.State)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -98,9 +113,18 @@ func TestRegisterTaskRefused(t *testing.T) {
 		if err := e.m.RegisterTask(e.ctx, "no-such-request", nwc, "task"); !errors.Is(err, contact.ErrNotFound) {
 			t.Errorf("RegisterTask on an unknown request: %v, want not found", err)
 		}
+		if err := e.m.RegisterPartyTask(e.ctx, c.ID, 1, tec, "task"); err == nil {
+			t.Error("a task for someone who is not a party was registered at a party's index")
+		}
+		if err := e.m.RegisterPartyTask(e.ctx, c.ID, 0, nwc, "task"); err != nil {
+			t.Errorf("a party registered at another's index: %v, want its own registered", err)
+		}
+		if err := e.m.RegisterPartyTask(e.ctx, "no-such-request", 0, nwc, "task"); !errors.Is(err, contact.ErrNotFound) {
+			t.Errorf("RegisterPartyTask on an unknown request: %v, want not found", err)
+		}
 		for _, p := range e.change(c.ID).Parties {
-			if p.TaskToken != "" {
-				t.Errorf("party %s has task %q", p.NIC, p.TaskToken)
+			if want := map[string]string{nwc: "task"}[p.NIC]; p.TaskToken != want {
+				t.Errorf("party %s has task %q, want %q", p.NIC, p.TaskToken, want)
 			}
 		}
 	})

@@ -459,10 +459,12 @@ func errorType(err error) string {
 type fakeSteps struct {
 	t            *testing.T
 	registerTask func(ctx context.Context, id, nic, taskToken string) error
-	apply        func(ctx context.Context, id string) (contact.Change, error)
-	finish       func(ctx context.Context, id string, outcome contact.State) (contact.Change, error)
-	reconcile    func(ctx context.Context, id string) (contact.Change, error)
-	sweep        func(ctx context.Context) (int, error)
+	// registerPartyTask is called for a payload that names the party's index.
+	registerPartyTask func(ctx context.Context, id string, party int, nic, taskToken string) error
+	apply             func(ctx context.Context, id string) (contact.Change, error)
+	finish            func(ctx context.Context, id string, outcome contact.State) (contact.Change, error)
+	reconcile         func(ctx context.Context, id string) (contact.Change, error)
+	sweep             func(ctx context.Context) (int, error)
 }
 
 func (f *fakeSteps) RegisterTask(ctx context.Context, id, nic, taskToken string) error {
@@ -471,6 +473,14 @@ func (f *fakeSteps) RegisterTask(ctx context.Context, id, nic, taskToken string)
 		return nil
 	}
 	return f.registerTask(ctx, id, nic, taskToken)
+}
+
+func (f *fakeSteps) RegisterPartyTask(ctx context.Context, id string, party int, nic, taskToken string) error {
+	if f.registerPartyTask == nil {
+		f.t.Errorf("RegisterPartyTask(%q, %d, %q, %q) called, want no call", id, party, nic, taskToken)
+		return nil
+	}
+	return f.registerPartyTask(ctx, id, party, nic, taskToken)
 }
 
 func (f *fakeSteps) Apply(ctx context.Context, id string) (contact.Change, error) {
@@ -609,6 +619,22 @@ func TestNamedErrorsAreTheTable(t *testing.T) {
 				}
 			})
 		}
+		t.Run("registered by the party's index", func(t *testing.T) {
+			second := 1
+			var got []string
+			h := step.New(&fakeSteps{t: t, registerPartyTask: func(_ context.Context, id string, party int, nic, token string) error {
+				got = []string{id, fmt.Sprint(party), nic, token}
+				return nil
+			}}, quietLogger())
+			in := valid
+			in.Party = &second
+			if _, err := h.Await(ctx, in); err != nil {
+				t.Errorf("Await error = %v, want none", err)
+			}
+			if !slices.Equal(got, []string{"x", "1", "aa1-ovh", "token"}) {
+				t.Errorf("RegisterPartyTask called with %q, want x, 1, aa1-ovh, token", got)
+			}
+		})
 		t.Run("registered", func(t *testing.T) {
 			h := step.New(&fakeSteps{t: t, registerTask: func(context.Context, string, string, string) error { return nil }}, quietLogger())
 			if _, err := h.Await(ctx, valid); err != nil {

@@ -17,6 +17,7 @@ import (
 // implements them.
 type Steps interface {
 	RegisterTask(ctx context.Context, id, nic, taskToken string) error
+	RegisterPartyTask(ctx context.Context, id string, party int, nic, taskToken string) error
 	Apply(ctx context.Context, id string) (contact.Change, error)
 	Finish(ctx context.Context, id string, outcome contact.State) (contact.Change, error)
 	Reconcile(ctx context.Context, id string) (contact.Change, error)
@@ -29,6 +30,9 @@ var _ Steps = (*contact.Manager)(nil)
 type AwaitInput struct {
 	RequestID string `json:"requestId"`
 	NIC       string `json:"nic"`
+	// Party is the index of NIC in the execution input's parties, which lists them in the
+	// request's order; absent from the payloads of executions started before it was added.
+	Party     *int   `json:"party,omitempty"`
 	TaskToken string `json:"taskToken"`
 }
 
@@ -69,7 +73,11 @@ func (h *Handler) Await(ctx context.Context, in AwaitInput) (Result, error) {
 	if in.RequestID == "" || in.NIC == "" || in.TaskToken == "" {
 		return Result{}, &Invalid{Err: errors.New("await: requestId, nic and taskToken are required")}
 	}
-	if err := h.steps.RegisterTask(ctx, in.RequestID, in.NIC, in.TaskToken); err != nil {
+	register := func() error { return h.steps.RegisterTask(ctx, in.RequestID, in.NIC, in.TaskToken) }
+	if in.Party != nil && *in.Party >= 0 {
+		register = func() error { return h.steps.RegisterPartyTask(ctx, in.RequestID, *in.Party, in.NIC, in.TaskToken) }
+	}
+	if err := register(); err != nil {
 		return Result{}, h.named(ctx, "await", in.RequestID, err)
 	}
 	h.log.InfoContext(ctx, "awaiting party", "changeId", in.RequestID, "party", in.NIC)

@@ -288,7 +288,7 @@ func openTech(t *testing.T, s *store.Store) string {
 		CreatedAt: at, ExpiresAt: at.Add(14 * 24 * time.Hour),
 		History: []contact.Event{{At: at, By: alice, Event: "created"}},
 	}
-	if err := s.CreateChanges(context.Background(), []contact.Change{c}); err != nil {
+	if err := s.CreateChanges(context.Background(), []contact.Change{c}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return c.ID

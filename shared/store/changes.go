@@ -17,8 +17,8 @@ import (
 )
 
 // CreateChanges writes the requests, at version 1, with their index items and their role
-// locks, in one transaction.
-func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) error {
+// locks, and counts uses, in one transaction.
+func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change, uses []contact.Use) error {
 	var writes []types.TransactWriteItem
 	for _, c := range changes {
 		c.Version = 1
@@ -49,8 +49,8 @@ func (s *Store) CreateChanges(ctx context.Context, changes []contact.Change) err
 	if len(writes) == 0 {
 		return nil
 	}
-	_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if err := transactionError(err, false); err != nil {
+	err := s.transactCounted(ctx, writes, uses, func(err error) error { return transactionError(err, false) })
+	if err != nil {
 		return fmt.Errorf("create %d requests: %w", len(changes), err)
 	}
 	return nil
@@ -226,6 +226,50 @@ func (s *Store) SaveBookkeeping(ctx context.Context, c contact.Change) (contact.
 		return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
 	}
 	return c, nil
+}
+
+// SaveCounted writes c as SaveBookkeeping does and counts uses, in one transaction.
+func (s *Store) SaveCounted(ctx context.Context, c contact.Change, uses []contact.Use) (contact.Change, error) {
+	put, err := s.putVersioned(&c)
+	if err != nil {
+		return contact.Change{}, err
+	}
+	err = s.transactCounted(ctx, []types.TransactWriteItem{put}, uses, func(err error) error { return transactionError(err, true) })
+	if err != nil {
+		return contact.Change{}, fmt.Errorf("save request %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// SetTaskToken sets the party's task token with one UpdateItem, conditional on what
+// contact.Store names, and returns the item as it then is. The request's due time becomes
+// its expiry, copied from the item itself.
+func (s *Store) SetTaskToken(ctx context.Context, id string, party int, nic, taskToken string) (contact.Change, error) {
+	path := fmt.Sprintf("parties[%d]", party)
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(s.tables.Requests),
+		Key:              key(requestPK(id), requestSK),
+		UpdateExpression: aws.String("SET " + path + ".taskToken = :token, version = version + :one, dueAt = expiresAt, dueShard = :shard"),
+		ConditionExpression: aws.String(path + ".nic = :nic AND #state = :pending" +
+			" AND attribute_not_exists(outbox) AND attribute_not_exists(events) AND attribute_not_exists(answerAgainAt)"),
+		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":token": str(taskToken), ":one": num(1), ":shard": str(dueShard(id)),
+			":nic": str(nic), ":pending": str(string(contact.Pending)),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isConditionFailure(err) {
+		return contact.Change{}, fmt.Errorf("set the task token of %s on request %s: %w", nic, id, contact.ErrConflict)
+	}
+	if err != nil {
+		return contact.Change{}, wrap(err, "set the task token of %s on request %s", nic, id)
+	}
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return contact.Change{}, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return it.change(), nil
 }
 
 // DueChanges reads the ByDue index, a query per shard, and returns the ids of the most

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,13 +55,8 @@ func (s *Store) Count(ctx context.Context, uses []contact.Use) error {
 			// As for any transaction that keeps losing: the caller may try again.
 			return fmt.Errorf("count %d uses: %w", len(uses), contact.ErrConflict)
 		}
-		// Concurrent transactions on a counter cancel each other: wait a little, at random,
-		// so that they do not meet again.
-		ceiling := time.Duration(min(attempt+1, 8)) * 10 * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("count %d uses: %w", len(uses), ctx.Err())
-		case <-time.After(time.Duration(rand.Int64N(int64(ceiling)))):
+		if err := pauseCount(ctx, attempt); err != nil {
+			return fmt.Errorf("count %d uses: %w", len(uses), err)
 		}
 	}
 }
@@ -113,23 +109,114 @@ func (s *Store) count(ctx context.Context, uses []contact.Use) error {
 		}
 		// No reason names a failed condition: another transaction held a counter, or the
 		// backend gave no reasons; which limit, if any, was reached shows on reading them.
-		for _, u := range uses {
-			if u.Max == 0 {
-				continue
-			}
-			n, err := s.Counted(ctx, u.Counter)
-			if err != nil {
-				return err
-			}
-			if n+u.N > u.Max {
-				return &contact.LimitReached{Use: u}
-			}
+		reached, err := s.reached(ctx, uses)
+		switch {
+		case err != nil:
+			return err
+		case reached != nil:
+			return reached
 		}
 		return errCountRace
 	case errors.As(err, &busy):
 		return errCountRace
 	}
 	return wrap(err, "count %d uses", len(uses))
+}
+
+// transactCounted writes writes and counts uses in one transaction, the counters' updates
+// after the writes. A use past its Max fails it with a *LimitReached; another transaction
+// on a counter makes it try again, as Count does; classify names any other failure.
+func (s *Store) transactCounted(ctx context.Context, writes []types.TransactWriteItem, uses []contact.Use, classify func(error) error) error {
+	uses = mergeUses(uses)
+	for _, u := range uses {
+		if u.Max > 0 && u.N > u.Max {
+			return &contact.LimitReached{Use: u}
+		}
+	}
+	items := slices.Clone(writes)
+	for _, u := range uses {
+		items = append(items, types.TransactWriteItem{Update: s.countUpdate(u)})
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		err = s.countedError(ctx, err, len(writes), uses)
+		if !errors.Is(err, errCountRace) {
+			if err == nil || errors.As(err, new(*contact.LimitReached)) {
+				return err
+			}
+			return classify(err)
+		}
+		if attempt+1 >= countAttempts {
+			return fmt.Errorf("count %d uses: %w", len(uses), contact.ErrConflict)
+		}
+		if err := pauseCount(ctx, attempt); err != nil {
+			return fmt.Errorf("count %d uses: %w", len(uses), err)
+		}
+	}
+}
+
+// countedError tells, of a transaction whose items from the offset-th on count uses, a use
+// past its Max (a *LimitReached) and a race on the counters alone (errCountRace); any other
+// error is returned as it is.
+func (s *Store) countedError(ctx context.Context, err error, offset int, uses []contact.Use) error {
+	var tc *types.TransactionCanceledException
+	if err == nil || isThrottling(err) || !errors.As(err, &tc) {
+		return err
+	}
+	reasons := tc.CancellationReasons
+	for i, u := range uses {
+		if failed(reasons, offset+i, "ConditionalCheckFailed") {
+			return &contact.LimitReached{Use: u}
+		}
+	}
+	if len(reasons) == 0 {
+		// A backend that gives no reasons: which limit, if any, was reached shows on
+		// reading the counters; otherwise the writes failed.
+		reached, readErr := s.reached(ctx, uses)
+		switch {
+		case readErr != nil:
+			return readErr
+		case reached != nil:
+			return reached
+		}
+		return err
+	}
+	for i := range min(offset, len(reasons)) {
+		if code := deref(reasons[i].Code); code != "" && code != "None" {
+			return err // the writes failed
+		}
+	}
+	return errCountRace
+}
+
+// reached returns the LimitReached of the first of uses whose counter has no room left for
+// it, or nil.
+func (s *Store) reached(ctx context.Context, uses []contact.Use) (*contact.LimitReached, error) {
+	for _, u := range uses {
+		if u.Max == 0 {
+			continue
+		}
+		n, err := s.Counted(ctx, u.Counter)
+		if err != nil {
+			return nil, err
+		}
+		if n+u.N > u.Max {
+			return &contact.LimitReached{Use: u}, nil
+		}
+	}
+	return nil, nil
+}
+
+// pauseCount waits a little, at random, before another attempt at counting, so that
+// concurrent transactions on the same counters do not meet again.
+func pauseCount(ctx context.Context, attempt int) error {
+	ceiling := time.Duration(min(attempt+1, 8)) * 10 * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(rand.Int64N(int64(ceiling)))):
+		return nil
+	}
 }
 
 // countUpdate adds u.N to u's counter, if the count stays within u.Max, and sets the time
@@ -185,13 +272,9 @@ func (s *Store) Counted(ctx context.Context, c contact.Counter) (int, error) {
 	if err != nil {
 		return 0, wrap(err, "get counter %s", c.Key)
 	}
-	v, ok := out.Item[usesAttr].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v.Value)
+	n, err := uses(out.Item)
 	if err != nil {
-		return 0, fmt.Errorf("decode counter %s: %w", c.Key, err)
+		return 0, fmt.Errorf("counter %s: %w", c.Key, err)
 	}
 	return n, nil
 }

@@ -220,27 +220,57 @@ func newService(id, typ string) contact.Service {
 // maxBatchGet is the most keys one BatchGetItem call accepts.
 const maxBatchGet = 100
 
-// batchGet reads items by key, in calls of at most maxBatchGet keys, until DynamoDB has
-// processed every key.
+// batchGet reads items of one table by key, as batchGetAll does.
 func (s *Store) batchGet(ctx context.Context, table string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var items []map[string]types.AttributeValue
+	named := make([]tableKey, len(keys))
+	for i, k := range keys {
+		named[i] = tableKey{table: table, key: k}
+	}
+	found, err := s.batchGetAll(ctx, named)
+	if err != nil {
+		return nil, fmt.Errorf("batch get from %s: %w", table, err)
+	}
+	return found[table], nil
+}
+
+// tableKey is the key of an item and the table it is in.
+type tableKey struct {
+	table string
+	key   map[string]types.AttributeValue
+}
+
+// batchGetAll reads items by key, from any tables, strongly consistent, in calls of at most
+// maxBatchGet keys, until DynamoDB has processed every key. It returns the items found by
+// table. A key must not be given twice.
+func (s *Store) batchGetAll(ctx context.Context, keys []tableKey) (map[string][]map[string]types.AttributeValue, error) {
+	found := map[string][]map[string]types.AttributeValue{}
 	for start := 0; start < len(keys); start += maxBatchGet {
-		pending := keys[start:min(start+maxBatchGet, len(keys))]
+		pending := map[string]types.KeysAndAttributes{}
+		for _, k := range keys[start:min(start+maxBatchGet, len(keys))] {
+			ka := pending[k.table]
+			ka.Keys, ka.ConsistentRead = append(ka.Keys, k.key), aws.Bool(true)
+			pending[k.table] = ka
+		}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if err := backoff(ctx, attempt); err != nil {
-				return nil, fmt.Errorf("batch get from %s: %w", table, err)
+				return nil, err
 			}
-			out, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{table: {Keys: pending, ConsistentRead: aws.Bool(true)}},
-			})
+			out, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, wrap(err, "batch get from %s", table)
+				return nil, wrap(err, "BatchGetItem")
 			}
-			items = append(items, out.Responses[table]...)
-			pending = out.UnprocessedKeys[table].Keys
+			for table, items := range out.Responses {
+				found[table] = append(found[table], items...)
+			}
+			pending = map[string]types.KeysAndAttributes{}
+			for table, ka := range out.UnprocessedKeys {
+				if len(ka.Keys) > 0 {
+					pending[table] = ka
+				}
+			}
 		}
 	}
-	return items, nil
+	return found, nil
 }
 
 // maxAttempts bounds the calls made for one batch whose items DynamoDB keeps leaving

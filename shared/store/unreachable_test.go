@@ -238,7 +238,7 @@ func TestEveryCallUnreachable(t *testing.T) {
 		{"Account", func() error { _, err := s.Account(ctx, "aa11111-ovh"); return err }},
 		{"Service", func() error { _, err := s.Service(ctx, "example.com"); return err }},
 		{"ServicesOf", func() error { _, err := s.ServicesOf(ctx, "aa11111-ovh", contact.ServiceQuery{}); return err }},
-		{"CreateChanges", func() error { return s.CreateChanges(ctx, []contact.Change{open}) }},
+		{"CreateChanges", func() error { return s.CreateChanges(ctx, []contact.Change{open}, nil) }},
 		{"Change", func() error { _, err := s.Change(ctx, "req-1"); return err }},
 		{"ChangesOf", func() error { _, err := s.ChangesOf(ctx, "aa11111-ovh", contact.ChangeQuery{}); return err }},
 		{"SaveChange of an open request", func() error { _, err := s.SaveChange(ctx, open); return err }},

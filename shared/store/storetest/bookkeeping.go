@@ -216,7 +216,7 @@ func terminalSaveNeverBlocked(t *testing.T, e *env) {
 
 			if !tt.gone {
 				next := newChange(t, "example.com", contact.Tech, bruno, carla, alice, base)
-				err := e.store.CreateChanges(ctx, []contact.Change{next})
+				err := e.store.CreateChanges(ctx, []contact.Change{next}, nil)
 				if tt.lock == "" && err != nil {
 					t.Errorf("a new request on the released role: %v", err)
 				}

@@ -1,12 +1,18 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
 // window is a counting window of the limit cases.
@@ -115,4 +121,117 @@ func countConcurrently(t *testing.T, e *env) {
 		}
 		e.wantCounted(t, tt.count, limit)
 	}
+}
+
+// countedWrites: CreateChanges and SaveCounted count their uses with their writes, all or
+// none: a reached limit writes nothing, and a write that fails counts nothing.
+func countedWrites(t *testing.T, e *env) {
+	start := base.Truncate(time.Minute)
+	// Each counter starts at 1: one more fits its limit of 2, two more do not.
+	counter := func(key string) contact.Counter {
+		c := window(key, start)
+		if err := e.store.Count(ctx, []contact.Use{{Counter: c, N: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	created, saved := counter("test#created"), counter("test#saved")
+	within := func(c contact.Counter) []contact.Use { return []contact.Use{{Counter: c, N: 1, Max: 2}} }
+	past := func(c contact.Counter) []contact.Use { return []contact.Use{{Counter: c, N: 2, Max: 2}} }
+
+	c := newChange(t, "example.com", contact.Tech, bruno, dario, alice, base)
+	wantReached(t, e.store.CreateChanges(ctx, []contact.Change{c}, past(created)), "test#created")
+	if open := mustService(t, e.store, "example.com").Open[contact.Tech]; open != "" {
+		t.Fatalf("a creation past its limit locked the role for %s", open)
+	}
+	e.wantCounted(t, created, 1)
+	if err := e.store.CreateChanges(ctx, []contact.Change{c}, within(created)); err != nil {
+		t.Fatal(err)
+	}
+	e.wantCounted(t, created, 2)
+	// The role is locked now: another request fails, and counts nothing.
+	other := newChange(t, "example.com", contact.Tech, bruno, carla, alice, base)
+	wantKind(t, e.store.CreateChanges(ctx, []contact.Change{other}, []contact.Use{{Counter: created, N: 1}}), contact.ErrConflict)
+	e.wantCounted(t, created, 2)
+
+	stored := mustChange(t, e.store, c.ID)
+	stored.Resends = 1
+	_, err := e.store.SaveCounted(ctx, stored, past(saved))
+	wantReached(t, err, "test#saved")
+	if got := mustChange(t, e.store, c.ID); got.Version != 1 || got.Resends != 0 {
+		t.Fatalf("a save past its limit wrote version %d with %d resends", got.Version, got.Resends)
+	}
+	e.wantCounted(t, saved, 1)
+	written, err := e.store.SaveCounted(ctx, stored, within(saved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustChange(t, e.store, c.ID); got.Version != 2 || got.Resends != 1 || written.Version != 2 {
+		t.Fatalf("saved version %d (returned %d) with %d resends, want version 2 with 1", got.Version, written.Version, got.Resends)
+	}
+	e.wantCounted(t, saved, 2)
+	// A stale copy loses the race, and counts nothing.
+	_, err = e.store.SaveCounted(ctx, stored, []contact.Use{{Counter: saved, N: 1}})
+	wantKind(t, err, contact.ErrVersionConflict)
+	e.wantCounted(t, saved, 2)
+}
+
+// countedWritesAfterARace: a counted write that another transaction on a counter got in
+// the way of is tried again, rather than failed as a conflict.
+func countedWritesAfterARace(t *testing.T, e *env) {
+	raced := &racedAPI{API: e.api}
+	s := store.New(raced, e.tables)
+	counter := window("race#written", base.Truncate(time.Minute))
+	uses := []contact.Use{{Counter: counter, N: 1, Max: 2}}
+
+	c := newChange(t, "example.com", contact.Tech, bruno, dario, alice, base)
+	raced.raceNext()
+	if err := s.CreateChanges(ctx, []contact.Change{c}, uses); err != nil {
+		t.Fatalf("create after a race on the counter: %v", err)
+	}
+	stored := mustChange(t, e.store, c.ID)
+	raced.raceNext()
+	if _, err := s.SaveCounted(ctx, stored, uses); err != nil {
+		t.Fatalf("save after a race on the counter: %v", err)
+	}
+	if raced.pending() {
+		t.Fatal("no transaction was raced")
+	}
+	e.wantCounted(t, counter, 2)
+}
+
+// racedAPI cancels the next transaction, once raceNext asks, as DynamoDB does when another
+// transaction holds its last item.
+type racedAPI struct {
+	store.API
+	mu   sync.Mutex
+	race bool
+}
+
+func (a *racedAPI) raceNext() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.race = true
+}
+
+func (a *racedAPI) pending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.race
+}
+
+func (a *racedAPI) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	a.mu.Lock()
+	race := a.race
+	a.race = false
+	a.mu.Unlock()
+	if !race {
+		return a.API.TransactWriteItems(ctx, in, opts...)
+	}
+	reasons := make([]types.CancellationReason, len(in.TransactItems))
+	for i := range reasons {
+		reasons[i].Code = aws.String("None")
+	}
+	reasons[len(reasons)-1].Code = aws.String("TransactionConflict")
+	return nil, &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: reasons}
 }

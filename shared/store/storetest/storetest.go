@@ -55,6 +55,10 @@ func Run(t *testing.T, newAPI func(t *testing.T) store.API) {
 		{"ChangesOfService", changesOfService},
 		{"CountWithinLimits", countWithinLimits},
 		{"CountConcurrently", countConcurrently},
+		{"FetchReadsAtOnce", fetchReadsAtOnce},
+		{"CountedWrites", countedWrites},
+		{"CountedWritesAfterARace", countedWritesAfterARace},
+		{"SetTaskToken", setTaskToken},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,7 +157,7 @@ func wantKind(t *testing.T, err, kind error) {
 
 func mustCreate(t *testing.T, s *store.Store, changes ...contact.Change) {
 	t.Helper()
-	if err := s.CreateChanges(ctx, changes); err != nil {
+	if err := s.CreateChanges(ctx, changes, nil); err != nil {
 		t.Fatalf("create requests: %v", err)
 	}
 }
@@ -483,7 +487,7 @@ func createChangesAllOrNothing(t *testing.T, e *env) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantKind(t, e.store.CreateChanges(ctx, tt.batch), contact.ErrConflict)
+			wantKind(t, e.store.CreateChanges(ctx, tt.batch, nil), contact.ErrConflict)
 			first := tt.batch[0]
 			if _, err := e.store.Change(ctx, first.ID); !errors.Is(err, contact.ErrNotFound) {
 				t.Errorf("request %s was written although its batch failed (%v)", first.ID, err)
@@ -517,7 +521,7 @@ func concurrentCreatesLeaveOneOpen(t *testing.T, e *env) {
 	for i, c := range changes {
 		wg.Go(func() {
 			<-start
-			errs[i] = e.store.CreateChanges(ctx, []contact.Change{c})
+			errs[i] = e.store.CreateChanges(ctx, []contact.Change{c}, nil)
 		})
 	}
 	close(start)
