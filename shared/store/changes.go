@@ -66,7 +66,7 @@ func (s *Store) Change(ctx context.Context, id string) (contact.Change, error) {
 	if err != nil {
 		return contact.Change{}, wrap(err, "get request %s", id)
 	}
-	if len(out.Item) == 0 { // the embedded backend answers an empty map for a missing item
+	if len(out.Item) == 0 {
 		return contact.Change{}, contact.Errorf(contact.ErrNotFound, "request_not_found", "request %s not found", id)
 	}
 	var it requestItem
@@ -153,7 +153,7 @@ func (s *Store) changesUnder(ctx context.Context, nic string, q contact.ChangeQu
 			page.Changes = append(page.Changes, c)
 			last = it
 		}
-		if len(out.LastEvaluatedKey) == 0 { // the embedded backend answers an empty map
+		if len(out.LastEvaluatedKey) == 0 {
 			return page, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey

@@ -64,7 +64,7 @@ func (s *Store) Account(ctx context.Context, nic string) (contact.Account, error
 	if err != nil {
 		return contact.Account{}, wrap(err, "get account %s", nic)
 	}
-	if len(out.Item) == 0 { // the embedded backend answers an empty map for a missing item
+	if len(out.Item) == 0 {
 		return contact.Account{}, contact.Errorf(contact.ErrNotFound, "account_not_found", "no account %s", nic)
 	}
 	var it accountItem
@@ -160,7 +160,7 @@ rounds:
 			seen[it.ServiceID] = true
 			ids = append(ids, it.ServiceID)
 		}
-		if len(out.LastEvaluatedKey) == 0 { // the embedded backend answers an empty map
+		if len(out.LastEvaluatedKey) == 0 {
 			break
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
