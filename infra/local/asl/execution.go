@@ -16,9 +16,12 @@ type Execution struct {
 	input     json.RawMessage
 	started   time.Time
 	done      chan struct{}
+	// stop cancels the execution's run; StopExecution's cause is a *stopRequest.
+	stop context.CancelCauseFunc
 
 	mu      sync.Mutex
 	result  Result
+	stopped time.Time // when it ended
 	history []Event
 }
 
@@ -40,7 +43,7 @@ type Event struct {
 	Index     int             // the iteration, for MapIteration* events
 	Input     json.RawMessage // ExecutionStarted, *StateEntered; TaskScheduled: the task's parameters
 	Output    json.RawMessage // ExecutionSucceeded, *StateExited, TaskSubmitted, TaskSucceeded
-	Error     string          // ExecutionFailed, TaskFailed, TaskTimedOut, MapIterationFailed
+	Error     string          // ExecutionFailed, ExecutionAborted (StopExecution's), TaskFailed, TaskTimedOut, MapIterationFailed
 	Cause     string
 }
 
@@ -97,8 +100,16 @@ func (x *Execution) finish(r Result, e Event) {
 	x.record(e)
 	x.mu.Lock()
 	x.result = r
+	x.stopped = x.history[len(x.history)-1].Timestamp
 	x.mu.Unlock()
 	close(x.done)
+}
+
+// stopDate is when the execution ended; zero while it runs.
+func (x *Execution) stopDate() time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.stopped
 }
 
 func (x *Execution) running() bool {

@@ -29,7 +29,7 @@ type Function func(ctx context.Context, payload json.RawMessage) (json.RawMessag
 const DefaultStateMachineARN = "arn:aws:states:local:000000000000:stateMachine:local"
 
 // Executor runs executions of one state machine in-process. It implements the part of the
-// Step Functions API that package workflow calls.
+// Step Functions API that package workflow calls, and StopExecution.
 type Executor struct {
 	machine   *Machine
 	functions map[string]Function
@@ -168,25 +168,29 @@ func (e *Executor) StartExecution(_ context.Context, in *sfn.StartExecutionInput
 	}
 	arn := strings.Replace(e.arn, ":stateMachine:", ":execution:", 1) + ":" + name
 	x := newExecution(arn, name, input)
+	// The run's context exists before StartExecution returns, for StopExecution to cancel.
+	ctx, stop := context.WithCancelCause(e.root)
+	x.stop = stop
 	e.executions[name] = x
 	e.wg.Add(1)
-	go e.run(x, value)
+	go e.run(ctx, x, value)
 	return &sfn.StartExecutionOutput{ExecutionArn: aws.String(arn), StartDate: aws.Time(x.started)}, nil
 }
 
 // DescribeExecution tells an execution's status, as Step Functions does; an ARN this
 // executor never started is ExecutionDoesNotExist.
 func (e *Executor) DescribeExecution(_ context.Context, in *sfn.DescribeExecutionInput, _ ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error) {
-	arn := aws.ToString(in.ExecutionArn)
-	prefix := strings.Replace(e.arn, ":stateMachine:", ":execution:", 1) + ":"
-	x, ok := e.Execution(strings.TrimPrefix(arn, prefix))
-	if !strings.HasPrefix(arn, prefix) || !ok {
-		return nil, &types.ExecutionDoesNotExist{Message: aws.String("Execution Does Not Exist: '" + arn + "'")}
+	x, err := e.lookup(aws.ToString(in.ExecutionArn))
+	if err != nil {
+		return nil, err
 	}
 	r := x.Result()
 	out := &sfn.DescribeExecutionOutput{
 		ExecutionArn: aws.String(x.arn), StateMachineArn: aws.String(e.arn), Name: aws.String(x.name),
 		Status: r.Status, StartDate: aws.Time(x.started), Input: aws.String(string(x.input)),
+	}
+	if r.Status != types.ExecutionStatusRunning {
+		out.StopDate = aws.Time(x.stopDate())
 	}
 	if r.Status == types.ExecutionStatusFailed {
 		out.Error, out.Cause = aws.String(r.Error), aws.String(r.Cause)
@@ -195,6 +199,17 @@ func (e *Executor) DescribeExecution(_ context.Context, in *sfn.DescribeExecutio
 		out.Output = aws.String(string(r.Output))
 	}
 	return out, nil
+}
+
+// lookup finds the execution of this executor's state machine with the given ARN; any
+// other ARN is ExecutionDoesNotExist.
+func (e *Executor) lookup(arn string) (*Execution, error) {
+	prefix := strings.Replace(e.arn, ":stateMachine:", ":execution:", 1) + ":"
+	x, ok := e.Execution(strings.TrimPrefix(arn, prefix))
+	if !strings.HasPrefix(arn, prefix) || !ok {
+		return nil, &types.ExecutionDoesNotExist{Message: aws.String("Execution Does Not Exist: '" + arn + "'")}
+	}
+	return x, nil
 }
 
 // SendTaskSuccess completes the callback task with the given output. A token the executor
@@ -258,10 +273,9 @@ func (e *Executor) closeTask(token string) bool {
 	return true
 }
 
-func (e *Executor) run(x *Execution, input any) {
+func (e *Executor) run(ctx context.Context, x *Execution, input any) {
 	defer e.wg.Done()
-	ctx, cancel := context.WithCancel(e.root)
-	defer cancel()
+	defer x.stop(nil)
 	log := e.log.With("execution", x.name)
 	log.Debug("execution started")
 	x.record(Event{Type: types.HistoryEventTypeExecutionStarted, Input: x.input})
@@ -275,8 +289,11 @@ func (e *Executor) run(x *Execution, input any) {
 			Event{Type: types.HistoryEventTypeExecutionSucceeded, Output: out})
 		log.Info("execution succeeded")
 	case fail.aborted:
-		x.finish(Result{Status: types.ExecutionStatusAborted}, Event{Type: types.HistoryEventTypeExecutionAborted})
-		log.Info("execution aborted")
+		// Stopped by StopExecution, with its error and cause, or by Close, with none.
+		stop := stopped(ctx)
+		x.finish(Result{Status: types.ExecutionStatusAborted},
+			Event{Type: types.HistoryEventTypeExecutionAborted, Error: stop.errorName, Cause: stop.cause})
+		log.Info("execution aborted", "error", stop.errorName)
 	default:
 		x.finish(Result{Status: types.ExecutionStatusFailed, Error: fail.Error, Cause: fail.Cause},
 			Event{Type: types.HistoryEventTypeExecutionFailed, Error: fail.Error, Cause: fail.Cause})
