@@ -5,6 +5,7 @@
 #   make test                      every test (installs its own tools into .tools/ and .venv/)
 #   make fuzz                      a longer fuzzing of the HTTP API, with random seeds
 #   make build                     arm64 bootstrap binaries into bin/<function>/
+#   make sam-local                 sam build, sam local invoke and start-api under Docker (part of test)
 #   make bench-coldstart           each function's size and init against a bare Lambda function
 #   make bench-embedded            the embedded backend with 30 and 2,000 services in the table
 #
@@ -22,7 +23,10 @@ TOOLS := $(CURDIR)/.tools
 STATICCHECK_VERSION := v0.6.1
 STATICCHECK := $(TOOLS)/bin/staticcheck
 
-GO_LAMBDA_BUILD = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# The architecture template.yaml deploys; the SAM local test builds for the machine's own
+# (LAMBDA_GOARCH=amd64, see infra/sam).
+LAMBDA_GOARCH ?= arm64
+GO_LAMBDA_BUILD = GOOS=linux GOARCH=$(LAMBDA_GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 .PHONY: run token build test lint unit go-test tools clean diagram $(addprefix build-,$(FUNCTIONS))
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	eventfiles "github.com/servicecontacts/servicecontacts/infra/events"
 	"github.com/servicecontacts/servicecontacts/infra/local/stack"
 	"github.com/servicecontacts/servicecontacts/infra/samtemplate"
 	"github.com/servicecontacts/servicecontacts/shared/api"
@@ -26,58 +26,21 @@ import (
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
-// The request id and the token the event files carry. Events on a request are replayed
-// against one the test creates: these are replaced by its id and the party's real token.
+// The names the tests use, from the event files' own table (answers.go).
 const (
-	sampleID    = "6f1c2a9e0b7d4c3f8e5a1b2c3d4e5f60"
-	sampleToken = "Zk3q9XwR2mT7bV1cN8pL4sJ6dF0gA5eK2uY3hQ7oI9w"
-	// sampleBatchID is replaced, with sampleToken, by a batch the test creates.
-	sampleBatchID = "7a2d3b8f1c9e4d6a8b0c2e4f6a8b0c2d"
+	sampleID      = eventfiles.SampleID
+	sampleToken   = eventfiles.SampleToken
+	sampleBatchID = eventfiles.SampleBatchID
+	requester     = eventfiles.Requester
+	newTech       = eventfiles.NewTech
+	newEmail      = eventfiles.NewEmail
+	serviceID     = eventfiles.ServiceID
 )
 
-// The request the events act on: example.com's admin asks for dana (ww44444-ovh) as tech.
-const (
-	requester = "xx11111-ovh"
-	newTech   = "ww44444-ovh"
-	newEmail  = "dana@example.com"
-	serviceID = "example.com"
+var (
+	want      = eventfiles.Answers
+	sesEvents = eventfiles.SESEvents
 )
-
-// What each event file must answer.
-var want = map[string]int{
-	"get-profile.json":             http.StatusOK,
-	"list-services.json":           http.StatusOK,
-	"list-contact-changes.json":    http.StatusOK,
-	"get-contact-change.json":      http.StatusOK,
-	"request-contact-changes.json": http.StatusCreated,
-	"accept-contact-change.json":   http.StatusOK,
-	"refuse-contact-change.json":   http.StatusOK,
-	"cancel-contact-change.json":   http.StatusOK,
-	"resend-contact-change.json":   http.StatusAccepted,
-	"confirmation-page.json":       http.StatusOK,
-	"confirmation-decision.json":   http.StatusOK,
-
-	"request-contact-change-batch.json": http.StatusCreated,
-	"get-contact-change-batch.json":     http.StatusOK,
-	"accept-contact-change-batch.json":  http.StatusOK,
-	"refuse-contact-change-batch.json":  http.StatusOK,
-	"resend-contact-change-batch.json":  http.StatusAccepted,
-	"batch-confirmation-page.json":      http.StatusOK,
-	"batch-confirmation-decision.json":  http.StatusOK,
-
-	"operator-put-account.json":           http.StatusOK,
-	"operator-patch-account.json":         http.StatusOK,
-	"operator-put-service.json":           http.StatusOK,
-	"operator-delete-service.json":        http.StatusNoContent,
-	"operator-find-contact-changes.json":  http.StatusOK,
-	"operator-get-contact-change.json":    http.StatusOK,
-	"operator-cancel-contact-change.json": http.StatusOK,
-	"operator-resend-contact-change.json": http.StatusAccepted,
-}
-
-// sesEvents are the EventBridge events SES publishes, for the bounce function; they name
-// the request the test opens (sampleID) and its new tech contact.
-var sesEvents = []string{"ses-email-bounced.json"}
 
 type event struct {
 	file  string

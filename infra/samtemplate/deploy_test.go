@@ -19,7 +19,7 @@ import (
 )
 
 // localEndpoints are declared empty so that `sam local` may point them at emulators.
-var localEndpoints = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SFN"}
+var localEndpoints = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_EVENTBRIDGE"}
 
 // variableValues is what each variable is set to on AWS.
 var variableValues = map[string]any{
