@@ -159,6 +159,12 @@ func newMatrixCase(t *testing.T, backend string, f fault, o outcome) *matrixCase
 		WrapStep: m.wrapStep(f),
 		WrapWorkflow: func(api workflow.API) workflow.API {
 			m.sfn = &lossySFN{API: api, crash: f.crash, startFails: f.startFails, lose: f.lose, fired: &m.fired}
+			if o.name == "expired" && f.lose == "SendTaskFailure" {
+				// The reconciler must reach the expired request before the task's own
+				// timeout does, or no SendTaskFailure is sent to be lost: on a loaded
+				// machine the two raced.
+				m.sfn.timeoutSlack = 5
+			}
 			return m.sfn
 		},
 	}
@@ -221,6 +227,9 @@ type lossySFN struct {
 	lose              string
 	healed            atomic.Bool
 	fired             *atomic.Int64
+	// timeoutSlack, in seconds, lengthens the executions' wait for the parties beyond the
+	// request's expiry.
+	timeoutSlack int64
 }
 
 var errSFNUnreachable = errors.New("dial tcp: connect: connection refused")
@@ -233,6 +242,17 @@ func (s *lossySFN) StartExecution(ctx context.Context, in *sfn.StartExecutionInp
 	case s.startFails:
 		s.fired.Add(1)
 		return nil, errSFNUnreachable
+	}
+	if s.timeoutSlack > 0 {
+		var input map[string]any
+		if err := json.Unmarshal([]byte(aws.ToString(in.Input)), &input); err != nil {
+			return nil, err
+		}
+		input["timeoutSeconds"] = input["timeoutSeconds"].(float64) + float64(s.timeoutSlack)
+		b, _ := json.Marshal(input)
+		changed := *in
+		changed.Input = aws.String(string(b))
+		in = &changed
 	}
 	return s.API.StartExecution(ctx, in, opts...)
 }
