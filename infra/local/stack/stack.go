@@ -25,6 +25,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/infra/local/eventlog"
 	"github.com/servicecontacts/servicecontacts/infra/local/gateway"
 	"github.com/servicecontacts/servicecontacts/infra/local/mailbox"
+	"github.com/servicecontacts/servicecontacts/infra/local/stepfunctions"
 	"github.com/servicecontacts/servicecontacts/infra/statemachine"
 	"github.com/servicecontacts/servicecontacts/shared/api"
 	"github.com/servicecontacts/servicecontacts/shared/bounce"
@@ -165,7 +166,7 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	exec, err := asl.New(machine, functions, asl.WithStateMachineARN(stateMachineARN), asl.WithLogger(log),
 		asl.OnExecutionEnd(func(name string, status sfntypes.ExecutionStatus) {
 			if status != sfntypes.ExecutionStatusSucceeded {
-				reconcileExecution(steps["reconcile"], name, string(status))
+				reconcileExecution(steps["reconcile"], name, status)
 			}
 		}))
 	if err != nil {
@@ -288,11 +289,8 @@ func sweep(steps *step.Handler, every time.Duration) (stop func()) {
 
 // reconcileExecution hands the reconciler an execution's end, in the shape of EventBridge's
 // event.
-func reconcileExecution(steps *step.Handler, name, status string) {
-	ev, _ := json.Marshal(map[string]any{ // plain strings: never fails
-		"detail-type": "Step Functions Execution Status Change", "source": "aws.states",
-		"detail": map[string]string{"name": name, "status": status, "executionArn": workflow.ExecutionARN(stateMachineARN, name)},
-	})
+func reconcileExecution(steps *step.Handler, name string, status sfntypes.ExecutionStatus) {
+	ev := stepfunctions.StatusChangeEvent(stateMachineARN, name, status, time.Now())
 	_, _ = invoker(steps.Reconcile)(context.Background(), ev) // logged by the handler
 }
 
