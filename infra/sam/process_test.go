@@ -51,6 +51,9 @@ func start(t *testing.T, dir string, env []string, name string, args ...string) 
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	// Should the test binary die (a panic, go test's -timeout), the program is told to stop
+	// too, rather than outliving the test with its containers.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
