@@ -99,7 +99,12 @@ func setUp(t *testing.T, sam string) *local {
 	socket := filepath.Join(tmp, "docker.sock")
 	hostdocker := start(t, root, nil, filepath.Join(tmp, "hostdocker"), "-listen", socket, "-docker", os.Getenv("DOCKER_HOST"))
 	hostdocker.waitOutput(t, "hostdocker listening", 30*time.Second)
-	l.env = append([]string{"DOCKER_HOST=unix://" + socket, "SAM_CLI_TELEMETRY=0"}, credentials...)
+	// SAM CLI asks STS for the account id at every start; with credentials set, that is a
+	// call to AWS. It goes to a closed port on loopback instead, and fails at once.
+	l.env = append([]string{
+		"DOCKER_HOST=unix://" + socket, "SAM_CLI_TELEMETRY=0",
+		fmt.Sprintf("AWS_ENDPOINT_URL_STS=http://127.0.0.1:%d", freePort(t)), "AWS_MAX_ATTEMPTS=1",
+	}, credentials...)
 
 	l.template = build(t, l, filepath.Join(tmp, "build"))
 
