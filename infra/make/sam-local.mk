@@ -2,13 +2,20 @@
 # infra/events and `sam local start-api`, in containers of a Docker daemon that
 # infra/make/with-docker starts with no bridge and no iptables, on a stand-in for the
 # provided.al2023 base image (infra/make/lambda-base-image), against DynamoDB Local and
-# aws-ses-v2-local on loopback. Debian's docker.io is installed when dockerd is missing;
-# the package's own service is never started (the daemon is with-docker's alone).
+# aws-ses-v2-local on loopback. Debian's docker.io is installed when dockerd is missing.
 DOCKERD := /usr/sbin/dockerd
 BUSYBOX_DIR := $(TOOLS)/busybox
 
+# The package must not start its own daemon, which would have a bridge and iptables rules:
+# service starts are denied during the install, through Debian's policy-rc.d, unless the
+# machine already has one.
 $(DOCKERD):
 	$(SUDO) apt-get update -q
+	if [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+		$(SUDO) chmod +x /usr/sbin/policy-rc.d; \
+		trap '$(SUDO) rm -f /usr/sbin/policy-rc.d' EXIT; \
+	fi; \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io
 
 .PHONY: docker sam-local
