@@ -21,7 +21,8 @@ $(DOCKERD):
 .PHONY: docker sam-local
 docker: $(DOCKERD)
 
-sam-local: $(SAM_STAMP) $(DOCKERD) dynamodb-local ses-local
+# Prerequisites by target name: sam.mk and ses-local.mk are read after this file.
+sam-local: sam-tools docker dynamodb-local ses-local
 	env DYNAMODB_LOCAL_DIR=$(DYNAMODB_LOCAL_DIR) infra/make/with-dynamodb-local \
 	env SES_LOCAL_DIR=$(SES_LOCAL_DIR) infra/make/with-ses-local \
 	infra/make/with-docker \
