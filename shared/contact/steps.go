@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -79,19 +81,27 @@ const maxApplyRounds = 5
 // failed when the service, its contacts, the requester's authority or a prerequisite no
 // longer hold. A retried Apply changes nothing and sends only what is still owed.
 func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
+	return m.ApplyKnowing(ctx, id, Ahead{})
+}
+
+// Ahead is what a workflow knows of its request before reading it: the service and the
+// accounts that applying the change reads (Change.ApplyAccounts, when it started), so that
+// they are read with the request in one call. A zero Ahead, or one the request belies, costs
+// a second read.
+type Ahead struct {
+	ServiceID string
+	Accounts  []string
+}
+
+// ApplyKnowing is Apply, reading the request with what ahead says it involves.
+func (m *Manager) ApplyKnowing(ctx context.Context, id string, ahead Ahead) (Change, error) {
 	for round := 0; ; round++ {
-		c, err := m.store.Change(ctx, id)
+		c, got, nics, err := m.readToApply(ctx, id, ahead)
 		if err != nil {
-			return Change{}, fmt.Errorf("load request %s: %w", id, err)
+			return Change{}, err
 		}
 		if c.State != Applying {
 			return m.deliver(ctx, c, 0), nil // already applied or ended: only what is overdue
-		}
-		// The service, and the accounts the checks and the outcome emails need, in one read.
-		nics := append(c.Involved(), c.To, c.From)
-		got, err := m.store.Fetch(ctx, Fetch{Service: c.ServiceID, Accounts: nics})
-		if err != nil {
-			return Change{}, fmt.Errorf("load service %s: %w", c.ServiceID, err)
 		}
 		svc, failure := stillApplicable(c, got)
 		if failure.Code != "" {
@@ -123,6 +133,66 @@ func (m *Manager) Apply(ctx context.Context, id string) (Change, error) {
 			return Change{}, fmt.Errorf("apply request %s: %w", id, err)
 		}
 	}
+}
+
+// ApplyAccounts are the accounts applying c reads: everyone involved, told of the outcome,
+// the new holder and the one replaced.
+func (c Change) ApplyAccounts() []string {
+	return append(c.Involved(), c.To, c.From)
+}
+
+// readToApply reads request id and, while it is applying, its service and the accounts the
+// checks and the outcome emails need; nics are the accounts asked for. Ahead of time, the
+// request comes in the same consistent read as the rest; without, or when the request names
+// another service or more accounts than ahead said, a second read brings what is missing.
+func (m *Manager) readToApply(ctx context.Context, id string, ahead Ahead) (c Change, got Fetched, nics []string, err error) {
+	if ahead.ServiceID != "" {
+		got, err = m.store.Fetch(ctx, Fetch{Change: id, Service: ahead.ServiceID, Accounts: ahead.Accounts})
+		if err != nil {
+			return Change{}, Fetched{}, nil, fmt.Errorf("load request %s with service %s: %w", id, ahead.ServiceID, err)
+		}
+		c = got.Change
+		if c.ID == "" {
+			return Change{}, Fetched{}, nil, Errorf(ErrNotFound, "request_not_found", "request %s not found", id)
+		}
+	} else if c, err = m.store.Change(ctx, id); err != nil {
+		return Change{}, Fetched{}, nil, fmt.Errorf("load request %s: %w", id, err)
+	}
+	if c.State != Applying {
+		return c, Fetched{}, nil, nil
+	}
+	nics = c.ApplyAccounts()
+	read := map[string]bool{}
+	if c.ServiceID == ahead.ServiceID {
+		for _, nic := range ahead.Accounts {
+			read[nic] = true
+		}
+	}
+	var missing []string
+	for _, nic := range nics {
+		if !read[nic] {
+			missing = append(missing, nic)
+		}
+	}
+	if c.ServiceID == ahead.ServiceID && len(missing) == 0 {
+		return c, got, ahead.Accounts, nil
+	}
+	f := Fetch{Accounts: missing}
+	if c.ServiceID != ahead.ServiceID {
+		f.Service = c.ServiceID
+	}
+	more, err := m.store.Fetch(ctx, f)
+	if err != nil {
+		return Change{}, Fetched{}, nil, fmt.Errorf("load service %s: %w", c.ServiceID, err)
+	}
+	if f.Service != "" {
+		got.Service = more.Service
+	}
+	if got.Accounts == nil {
+		got.Accounts = map[string]Account{}
+	}
+	maps.Copy(got.Accounts, more.Accounts)
+	return c, got, append(slices.Clone(ahead.Accounts), missing...), nil
 }
 
 // stillApplicable checks again, when the change is about to be applied, what held when it

@@ -193,6 +193,59 @@ func TestApplyDone(t *testing.T) {
 	}
 }
 
+// What the execution's input says ahead of the request is read with it; where the request
+// belies it (another service, an account it did not name), what is missing is read after,
+// and the change is applied and told as without it.
+func TestApplyKnowing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		ahead func(c contact.Change) contact.Ahead
+	}{
+		{"the execution's input", func(c contact.Change) contact.Ahead {
+			return contact.Ahead{ServiceID: c.ServiceID, Accounts: c.ApplyAccounts()}
+		}},
+		{"nothing ahead", func(contact.Change) contact.Ahead { return contact.Ahead{} }},
+		{"another service", func(c contact.Change) contact.Ahead {
+			return contact.Ahead{ServiceID: lateSvc, Accounts: c.ApplyAccounts()}
+		}},
+		{"an account short", func(c contact.Change) contact.Ahead {
+			return contact.Ahead{ServiceID: c.ServiceID, Accounts: []string{adm}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			onBackends(t, func(t *testing.T, e *env) {
+				c := e.request1(adm, svcID, contact.Tech, nwc)
+				e.acceptAll(c)
+				got, err := e.m.ApplyKnowing(e.ctx, c.ID, tt.ahead(c))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.State != contact.Done {
+					t.Fatalf("ApplyKnowing returned %s, want done", got.State)
+				}
+				want := exampleContacts()
+				want[contact.Tech] = nwc
+				e.wantContacts(svcID, want)
+				e.wantTold(c.ID, contact.NoticeDone, adm, nwc)
+				e.wantTold(c.ID, contact.NoticeReplaced, tec)
+			})
+		})
+	}
+}
+
+func TestApplyKnowingARequestNotThere(t *testing.T) {
+	t.Parallel()
+	onBackends(t, func(t *testing.T, e *env) {
+		_, err := e.m.ApplyKnowing(e.ctx, "0123456789abcdef0123456789abcdef", contact.Ahead{ServiceID: svcID, Accounts: []string{adm}})
+		if !errors.Is(err, contact.ErrNotFound) {
+			t.Fatalf("error %v, want ErrNotFound", err)
+		}
+	})
+}
+
 func TestApplyFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

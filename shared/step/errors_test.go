@@ -483,7 +483,7 @@ func (f *fakeSteps) RegisterPartyTask(ctx context.Context, id string, party int,
 	return f.registerPartyTask(ctx, id, party, nic, taskToken)
 }
 
-func (f *fakeSteps) Apply(ctx context.Context, id string) (contact.Change, error) {
+func (f *fakeSteps) ApplyKnowing(ctx context.Context, id string, _ contact.Ahead) (contact.Change, error) {
 	if f.apply == nil {
 		f.t.Errorf("Apply(%q) called, want no call", id)
 		return contact.Change{}, nil

@@ -18,7 +18,7 @@ import (
 type Steps interface {
 	RegisterTask(ctx context.Context, id, nic, taskToken string) error
 	RegisterPartyTask(ctx context.Context, id string, party int, nic, taskToken string) error
-	Apply(ctx context.Context, id string) (contact.Change, error)
+	ApplyKnowing(ctx context.Context, id string, ahead contact.Ahead) (contact.Change, error)
 	Finish(ctx context.Context, id string, outcome contact.State) (contact.Change, error)
 	Reconcile(ctx context.Context, id string) (contact.Change, error)
 	Sweep(ctx context.Context) (int, error)
@@ -39,6 +39,12 @@ type AwaitInput struct {
 // ApplyInput is the payload of the apply step.
 type ApplyInput struct {
 	RequestID string `json:"requestId"`
+	// Execution is the execution's input (workflow.Input), which names the service and
+	// the accounts to read with the request; an execution started before it did has none.
+	Execution struct {
+		ServiceID string   `json:"serviceId"`
+		Accounts  []string `json:"accounts"`
+	} `json:"execution"`
 }
 
 // FinishInput is the payload of the finish steps.
@@ -89,7 +95,7 @@ func (h *Handler) Apply(ctx context.Context, in ApplyInput) (Result, error) {
 	if in.RequestID == "" {
 		return Result{}, &Invalid{Err: errors.New("apply: requestId is required")}
 	}
-	c, err := h.steps.Apply(ctx, in.RequestID)
+	c, err := h.steps.ApplyKnowing(ctx, in.RequestID, contact.Ahead{ServiceID: in.Execution.ServiceID, Accounts: in.Execution.Accounts})
 	if err != nil {
 		return Result{}, h.named(ctx, "apply", in.RequestID, err)
 	}

@@ -40,6 +40,10 @@ type Input struct {
 	RequestID      string   `json:"requestId"`
 	Parties        []string `json:"parties"`
 	TimeoutSeconds int64    `json:"timeoutSeconds"`
+	// The service and the accounts the apply step reads (contact.Ahead): the state machine
+	// hands it the execution's input, and it reads them with the request in one call.
+	ServiceID string   `json:"serviceId"`
+	Accounts  []string `json:"accounts"`
 }
 
 // Client implements contact.Workflow on Step Functions.
@@ -62,7 +66,7 @@ func New(api API, stateMachineARN string, now contact.Clock) *Client {
 // Start starts the execution named after the request, so that a retried start cannot run
 // the workflow twice.
 func (c *Client) Start(ctx context.Context, ch contact.Change) error {
-	in := Input{RequestID: ch.ID, TimeoutSeconds: secondsUntil(c.now(), ch.ExpiresAt)}
+	in := Input{RequestID: ch.ID, TimeoutSeconds: secondsUntil(c.now(), ch.ExpiresAt), ServiceID: ch.ServiceID, Accounts: ch.ApplyAccounts()}
 	for _, p := range ch.Parties {
 		in.Parties = append(in.Parties, p.NIC)
 	}

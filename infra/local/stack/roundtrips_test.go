@@ -90,9 +90,9 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"accept, last party", "BatchGetItem×1 PutItem×2"},
 		{"refuse", "BatchGetItem×2 PutItem×1 TransactWriteItems×1"},
 		{"cancel", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
-		{"step await, both parties of each request", "UpdateItem×6"}, // one conditional write per party
-		{"step apply", "BatchGetItem×1 GetItem×1 PutItem×1 TransactWriteItems×1"},
-		{"step finish", "GetItem×2"}, // refused and cancelled: one read each
+		{"step await, both parties of each request", "UpdateItem×6"},    // one conditional write per party
+		{"step apply", "BatchGetItem×1 PutItem×1 TransactWriteItems×1"}, // the request with its service and accounts
+		{"step finish", "GetItem×2"},                                    // refused and cancelled: one read each
 	}
 	var table strings.Builder
 	for _, w := range want {
