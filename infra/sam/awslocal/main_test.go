@@ -169,7 +169,11 @@ func TestRun(t *testing.T) {
 	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)}); err != nil {
 		t.Fatalf("SendTaskSuccess: %v", err)
 	}
-	if got, want := call(t, l.calls), (invocation{"ApplyFunction", map[string]any{"requestId": "confirmed"}}); !cmp.Equal(got, want, cmp.AllowUnexported(invocation{})) {
+	if got, want := call(t, l.calls), (invocation{"ApplyFunction", map[string]any{
+		"requestId": "confirmed",
+		// The execution's input, as the definition hands it to the apply step.
+		"execution": map[string]any{"requestId": "confirmed", "parties": []any{"xx11111-ovh"}, "timeoutSeconds": float64(60)},
+	}}); !cmp.Equal(got, want, cmp.AllowUnexported(invocation{})) {
 		t.Errorf("invocation = %+v, want %+v", got, want)
 	}
 	succeeded(t, c, confirmed)
