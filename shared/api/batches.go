@@ -91,7 +91,7 @@ func newBatch(b contact.Batch, changes []contact.Change) batchJSON {
 // the form of a request id.
 func batchIDOf(r *request) (string, error) {
 	id := r.PathParameters["id"]
-	if len(id) != 32 || !changeIDPattern.MatchString(id) {
+	if len(id) != 32 || !changeIDPattern().MatchString(id) {
 		return "", contact.Errorf(contact.ErrNotFound, "batch_not_found", "no such batch: a batch id is 32 lowercase hex digits")
 	}
 	return id, nil

@@ -3,6 +3,7 @@ package api
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
@@ -28,16 +29,22 @@ const (
 	maxLimit = contact.MaxPageSize
 )
 
+// The patterns are compiled on first use, not at init: a function checks a few of them at
+// most, and its start should not pay for the others.
 var (
-	changeIDPattern = regexp.MustCompile(changeIDInput)
-	tokenPattern    = regexp.MustCompile(tokenInput)
-	cursorPattern   = regexp.MustCompile(cursorInput)
+	changeIDPattern = compiled(changeIDInput)
+	tokenPattern    = compiled(tokenInput)
+	cursorPattern   = compiled(cursorInput)
 )
+
+func compiled(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // changeIDOf returns the request id of the path, or the 404 an unknown id gets.
 func changeIDOf(r *request) (string, error) {
 	id := r.PathParameters["id"]
-	if len(id) != 32 || !changeIDPattern.MatchString(id) {
+	if len(id) != 32 || !changeIDPattern().MatchString(id) {
 		return "", contact.Errorf(contact.ErrNotFound, "request_not_found", "no such request: a request id is 32 lowercase hex digits")
 	}
 	return id, nil
@@ -57,7 +64,7 @@ func tokenOf(s string) (string, error) {
 	if token == "" {
 		return "", invalid("missing_token", "the confirmation token is missing")
 	}
-	if len(token) > maxTokenLength || !tokenPattern.MatchString(token) {
+	if len(token) > maxTokenLength || !tokenPattern().MatchString(token) {
 		// The token is not echoed: error messages may end up in logs.
 		return "", invalid("malformed_token", "a confirmation token is 1 to %d letters, digits, '-' or '_'", maxTokenLength)
 	}
@@ -78,7 +85,7 @@ func cursorOf(r *request) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	if c == "" || len(c) > maxCursorLength || !cursorPattern.MatchString(c) {
+	if c == "" || len(c) > maxCursorLength || !cursorPattern().MatchString(c) {
 		return "", invalid("invalid_cursor", "the cursor is not one this API returned")
 	}
 	return c, nil

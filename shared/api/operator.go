@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -37,9 +36,9 @@ const (
 )
 
 var (
-	nicPattern         = regexp.MustCompile(nicInput)
-	emailPattern       = regexp.MustCompile(emailInput)
-	serviceTypePattern = regexp.MustCompile(serviceTypeInput)
+	nicPattern         = compiled(nicInput)
+	emailPattern       = compiled(emailInput)
+	serviceTypePattern = compiled(serviceTypeInput)
 )
 
 // The fields of the operator's bodies.
@@ -101,7 +100,7 @@ func accountPatchOf(values map[string]any) (contact.AccountPatch, error) {
 	var p contact.AccountPatch
 	if v, ok := values["email"]; ok {
 		email := v.(string)
-		if utf8.RuneCountInString(email) > maxEmailLength || !emailPattern.MatchString(email) {
+		if utf8.RuneCountInString(email) > maxEmailLength || !emailPattern().MatchString(email) {
 			// The address is not echoed: error messages may end up in logs.
 			return p, invalid("invalid_email", "email must be one address of at most %d characters, with a single @ and no spaces", maxEmailLength)
 		}
@@ -134,7 +133,7 @@ func (h *Handler) putService(ctx context.Context, r *request) (response, error) 
 		return response{}, err
 	}
 	typ := values["type"].(string)
-	if utf8.RuneCountInString(typ) > maxServiceTypeLength || !serviceTypePattern.MatchString(typ) {
+	if utf8.RuneCountInString(typ) > maxServiceTypeLength || !serviceTypePattern().MatchString(typ) {
 		return response{}, invalid("invalid_service_type", "type must be 1 to %d lowercase letters, digits or '-', starting with a letter or digit", maxServiceTypeLength)
 	}
 	s := contact.Service{ID: id, Type: typ, Contacts: make(map[contact.Role]string, len(contact.Roles))}
@@ -249,7 +248,7 @@ func (h *Handler) resendFor(ctx context.Context, r *request) (response, error) {
 // nicOf checks a NIC handle sent as name and returns it lowercase. Unlike the customers'
 // bodies, whose handles the domain trims, an operator's handle must be sent exactly.
 func nicOf(name, s string) (string, error) {
-	if len(s) > maxNICLength || !nicPattern.MatchString(s) {
+	if len(s) > maxNICLength || !nicPattern().MatchString(s) {
 		return "", invalid("invalid_nic", "%s must be a NIC handle (two letters, digits, -ovh, like xx11111-ovh), not %.70q", name, s)
 	}
 	return contact.NormalizeNIC(s)
