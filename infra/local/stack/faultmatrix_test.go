@@ -320,6 +320,11 @@ func (m *matrixCase) run(f fault, o outcome) matrixResult {
 	case "expired":
 		// Nobody answers; Step Functions stays unreachable until the request has expired.
 		m.waitEnded(admin, id)
+		if f.lose != "" && exercised(f, o) {
+			// The reconciler stores the expiry, then stops the tasks: it must have tried
+			// (and lost the call) before Step Functions is reachable again.
+			m.waitFired(10 * time.Second)
+		}
 	}
 	m.sfn.healed.Store(true)
 
@@ -365,6 +370,15 @@ func (m *matrixCase) run(f fault, o outcome) matrixResult {
 		t.Errorf("the fault %q never fired under %s", f.name, o.name)
 	}
 	return res
+}
+
+// waitFired waits until a fault has been injected, or within has passed; the case then
+// fails, saying that the fault never fired.
+func (m *matrixCase) waitFired(within time.Duration) {
+	deadline := time.Now().Add(within)
+	for m.fired.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // executionEnds waits until the request's workflow, if it ever started, has ended: the
