@@ -27,6 +27,7 @@ import (
 	"github.com/servicecontacts/servicecontacts/infra/samtemplate"
 	"github.com/servicecontacts/servicecontacts/shared/api"
 	"github.com/servicecontacts/servicecontacts/shared/contact"
+	"github.com/servicecontacts/servicecontacts/shared/ses/sestest"
 	"github.com/servicecontacts/servicecontacts/shared/store"
 )
 
@@ -360,50 +361,16 @@ var (
 // mailedToken returns the token aws-ses-v2-local holds in an email to address about id.
 func (l *local) mailedToken(t *testing.T, address, id string) string {
 	t.Helper()
-	for _, m := range l.mails(t, id) {
-		if slices.Contains(m.To, address) {
-			if match := tokenInMail.FindStringSubmatch(m.Text); match != nil {
-				return match[1]
-			}
+	for _, m := range sestest.EmulatorEmails(t, address) {
+		if !strings.Contains(m.Body.Text, id) {
+			continue
+		}
+		if match := tokenInMail.FindStringSubmatch(m.Body.Text); match != nil {
+			return match[1]
 		}
 	}
 	t.Fatalf("no token mailed to %s about %s", address, id)
 	return ""
-}
-
-type mail struct {
-	To   []string
-	Text string
-}
-
-// mails returns the emails aws-ses-v2-local holds whose text names id.
-func (l *local) mails(t *testing.T, id string) []mail {
-	t.Helper()
-	resp, err := http.Get(strings.TrimRight(os.Getenv("SES_ENDPOINT"), "/") + "/store")
-	if err != nil {
-		t.Fatalf("read aws-ses-v2-local's store: %v", err)
-	}
-	defer resp.Body.Close()
-	var store struct {
-		Emails []struct {
-			Destination struct {
-				To []string `json:"to"`
-			} `json:"destination"`
-			Body struct {
-				Text string `json:"text"`
-			} `json:"body"`
-		} `json:"emails"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
-		t.Fatalf("decode aws-ses-v2-local's store: %v", err)
-	}
-	var out []mail
-	for _, e := range store.Emails {
-		if strings.Contains(e.Body.Text, id) {
-			out = append(out, mail{To: e.Destination.To, Text: e.Body.Text})
-		}
-	}
-	return out
 }
 
 func (l *local) change(t *testing.T, id string) contact.Change {
@@ -484,8 +451,10 @@ func (l *local) confirmThroughStartAPI(t *testing.T) {
 	}
 	id := m[1]
 	var links []string
-	for _, mail := range l.mails(t, id) {
-		links = append(links, linkInMail.FindAllString(mail.Text, -1)...)
+	for _, mail := range sestest.StoredEmails(t) {
+		if strings.Contains(mail.Body.Text, id) {
+			links = append(links, linkInMail.FindAllString(mail.Body.Text, -1)...)
+		}
 	}
 	slices.Sort(links)
 	links = slices.Compact(links)

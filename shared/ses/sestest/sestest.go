@@ -134,6 +134,21 @@ type StoredEmail struct {
 // EmulatorEmails returns the emails the emulator holds for address, oldest first.
 func EmulatorEmails(t testing.TB, address string) []StoredEmail {
 	t.Helper()
+	var out []StoredEmail
+	for _, e := range StoredEmails(t) {
+		for _, to := range e.Destination.To {
+			if strings.EqualFold(to, address) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// StoredEmails returns every email the emulator holds, oldest first.
+func StoredEmails(t testing.TB) []StoredEmail {
+	t.Helper()
 	resp, err := http.Get(SESEndpoint(t) + "/store")
 	if err != nil {
 		t.Fatalf("read the emulator's store: %v", err)
@@ -148,16 +163,7 @@ func EmulatorEmails(t testing.TB, address string) []StoredEmail {
 	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
 		t.Fatalf("decode the emulator's store: %v", err)
 	}
-	var out []StoredEmail
-	for _, e := range store.Emails {
-		for _, to := range e.Destination.To {
-			if strings.EqualFold(to, address) {
-				out = append(out, e)
-				break
-			}
-		}
-	}
-	return out
+	return store.Emails
 }
 
 // UniqueAddress returns an address no other test uses: the emulator's store is shared.
