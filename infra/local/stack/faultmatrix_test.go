@@ -320,11 +320,13 @@ func (m *matrixCase) run(f fault, o outcome) matrixResult {
 	case "expired":
 		// Nobody answers; Step Functions stays unreachable until the request has expired.
 		m.waitEnded(admin, id)
-		if f.lose != "" && exercised(f, o) {
-			// The reconciler stores the expiry, then stops the tasks: it must have tried
-			// (and lost the call) before Step Functions is reachable again.
-			m.waitFired(10 * time.Second)
-		}
+	}
+	if f.lose != "" && exercised(f, o) {
+		// The call to lose may not have been made yet: the reconciler stores an expiry
+		// before it stops the tasks, and a party's task registered after the answer (or
+		// the cancellation) is answered by the await step. Step Functions stays
+		// unreachable until one such call was tried, and lost.
+		m.waitFired(10 * time.Second)
 	}
 	m.sfn.healed.Store(true)
 
