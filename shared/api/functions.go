@@ -74,22 +74,22 @@ func NewOperator(contacts Contacts, opts Options) *Handler {
 	})
 }
 
-// constructors are the functions' constructors, by name, for New.
-var constructors = map[string]func(Contacts, Options) *Handler{
-	FunctionList:     NewList,
-	FunctionRequest:  NewRequest,
-	FunctionConfirm:  NewConfirm,
-	FunctionResend:   NewResend,
-	FunctionOperator: NewOperator,
-}
-
 // New returns the handler of the function named function (one of the Function*
-// constants), for the local stack and the tests, which serve every function in one process;
-// a function's main calls its own constructor instead, not to link the others.
+// constants), for the local stack and the tests, which serve every function in one process.
+// A function's main calls its own constructor instead, not to link the others: a switch,
+// unlike a package-level map of constructors, links them only in the programs that call New.
 func New(function string, contacts Contacts, opts Options) *Handler {
-	c, ok := constructors[function]
-	if !ok {
-		panic(fmt.Sprintf("api: no function %q", function))
+	switch function {
+	case FunctionList:
+		return NewList(contacts, opts)
+	case FunctionRequest:
+		return NewRequest(contacts, opts)
+	case FunctionConfirm:
+		return NewConfirm(contacts, opts)
+	case FunctionResend:
+		return NewResend(contacts, opts)
+	case FunctionOperator:
+		return NewOperator(contacts, opts)
 	}
-	return c(contacts, opts)
+	panic(fmt.Sprintf("api: no function %q", function))
 }

@@ -35,8 +35,21 @@ var pageStyle = func() string {
 	return string(b)
 }()
 
-// pageTemplates are parsed on the first page, once: most functions show none.
-var pageTemplates = sync.OnceValues(func() (*stencil.Set, error) {
+var (
+	parsePagesOnce sync.Once
+	parsedPages    *stencil.Set
+	parsePagesErr  error
+)
+
+// pageTemplates parses the pages on the first one, once: most functions show none. It is a
+// function, not a package-level sync.OnceValues, which package init would build, linking
+// the HTML engine into every function.
+func pageTemplates() (*stencil.Set, error) {
+	parsePagesOnce.Do(func() { parsedPages, parsePagesErr = parsePages() })
+	return parsedPages, parsePagesErr
+}
+
+func parsePages() (*stencil.Set, error) {
 	set := stencil.NewHTML(map[string]stencil.Func{
 		"style": func(...any) (any, error) { return stencil.CSS(pageStyle), nil },
 	})
@@ -44,7 +57,7 @@ var pageTemplates = sync.OnceValues(func() (*stencil.Set, error) {
 		return nil, fmt.Errorf("parse the page templates: %w", err)
 	}
 	return set, nil
-})
+}
 
 // pageCSP allows nothing but the pages' own style sheet and posting the form back.
 var pageCSP = "default-src 'none'; style-src '" + cspHash(pageStyle) + "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
