@@ -369,12 +369,18 @@ func TestRegisterTaskWhoseAnswerIsLost(t *testing.T) {
 		name   string
 		decide func(e *env, c contact.Change)
 		want   wfCall
-		again  bool // whether the reconciler answers again (an ended request's task times out on its own)
 	}{
 		{"after an acceptance", func(e *env, c contact.Change) { e.decide(c.ID, nwc, true) },
-			wfCall{Op: "continue", TaskToken: "task"}, true},
+			wfCall{Op: "continue", TaskToken: "task"}},
+		// The request ended before the party's task was registered: the token is kept all
+		// the same, or the execution would wait until its timeout at the request's expiry.
 		{"after a refusal", func(e *env, c contact.Change) { e.decide(c.ID, nwc, false) },
-			wfCall{Op: "stop", TaskToken: "task", Reason: contact.Refused}, false},
+			wfCall{Op: "stop", TaskToken: "task", Reason: contact.Refused}},
+		{"after a cancellation", func(e *env, c contact.Change) {
+			if _, err := e.m.Cancel(e.ctx, adm, c.ID); err != nil {
+				e.t.Fatal(err)
+			}
+		}, wfCall{Op: "stop", TaskToken: "task", Reason: contact.Cancelled}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,6 +388,7 @@ func TestRegisterTaskWhoseAnswerIsLost(t *testing.T) {
 			onBackends(t, func(t *testing.T, e *env) {
 				c := e.newTech()
 				tt.decide(e, c)
+				decided := e.change(c.ID)
 				down := errors.New("states: unreachable")
 				e.wf.ContinueFunc = func(context.Context, string) error { return down }
 				e.wf.StopFunc = func(context.Context, string, contact.State) error { return down }
@@ -391,20 +398,32 @@ func TestRegisterTaskWhoseAnswerIsLost(t *testing.T) {
 				if diff := cmp.Diff([]wfCall{tt.want}, e.wf.Answers()); diff != "" {
 					t.Fatalf("answers (-want +got):\n%s", diff)
 				}
+				owed := e.change(c.ID)
+				if p, _ := owed.Party(nwc); p.TaskToken != "task" {
+					t.Errorf("task token %q kept, want the registered one", p.TaskToken)
+				}
+				if owed.AnswerAgainAt.IsZero() || owed.State != decided.State {
+					t.Errorf("after the lost answer: %s, answer again at %v; want %s with the answer owed", owed.State, owed.AnswerAgainAt, decided.State)
+				}
 				e.wf.ContinueFunc, e.wf.StopFunc = nil, nil
 				e.clock.Advance(5 * time.Minute)
 				if _, err := e.m.Sweep(e.ctx); err != nil {
 					t.Fatal(err)
 				}
-				want := []wfCall{tt.want}
-				if tt.again {
-					want = append(want, tt.want)
-				}
-				if diff := cmp.Diff(want, e.wf.Answers()); diff != "" {
+				if diff := cmp.Diff([]wfCall{tt.want, tt.want}, e.wf.Answers()); diff != "" {
 					t.Errorf("answers after the reconciler's pass (-want +got):\n%s", diff)
 				}
-				if due := e.change(c.ID).DueAt; tt.again && !due.Equal(c.ExpiresAt) {
-					t.Errorf("due at %v once answered, want its expiry %v", due, c.ExpiresAt)
+				answered := e.change(c.ID)
+				if !answered.AnswerAgainAt.IsZero() {
+					t.Errorf("the answer is still owed at %v once given", answered.AnswerAgainAt)
+				}
+				// Owing nothing more, an open request is due at its expiry, an ended one never.
+				wantDue := time.Time{}
+				if !answered.State.Terminal() {
+					wantDue = c.ExpiresAt
+				}
+				if !answered.DueAt.Equal(wantDue) {
+					t.Errorf("due at %v once answered, want %v", answered.DueAt, wantDue)
 				}
 			})
 		})

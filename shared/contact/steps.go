@@ -59,15 +59,18 @@ func (m *Manager) RegisterPartyTask(ctx context.Context, id string, party int, n
 
 // answerRegistered answers the task just registered for party p of c at once if p already
 // decided or c is already closed. Should that fail, the reconciler answers again from the
-// store.
+// store; an ended request, which keeps no token of a task registered after its end, keeps
+// this one for it. Otherwise the execution would wait for its timeout, the request's
+// expiry, days after the request ended.
 func (m *Manager) answerRegistered(ctx context.Context, c Change, p Party) error {
 	if err := m.answerTask(ctx, c, p); err != nil {
-		// Stored (or the request is over): the reconciler answers again from the store.
 		m.log.ErrorContext(ctx, "answer workflow", "changeId", c.ID, "err", err)
-		if c.State.Terminal() {
-			return nil // a task of an ended request: its execution's timeout ends it
-		}
-		_, err = m.bookkeep(ctx, c, func(c *Change) { c.AnswerAgainAt = m.now().Add(m.timing.applyGrace).UTC() }, time.Time{})
+		_, err = m.bookkeep(ctx, c, func(c *Change) {
+			if q, ok := c.Party(p.NIC); ok {
+				q.TaskToken = p.TaskToken
+			}
+			c.AnswerAgainAt = m.now().Add(m.timing.applyGrace).UTC()
+		}, time.Time{})
 		return err
 	}
 	return nil
