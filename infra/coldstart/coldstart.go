@@ -17,8 +17,12 @@ import (
 	"time"
 )
 
-// Hello is the baseline's package.
-const Hello = "./infra/coldstart/hello"
+// The baselines' packages: a bare aws-lambda-go function, and one that builds the SDK
+// clients request builds and links the operations it calls, and nothing else.
+const (
+	Hello = "./infra/coldstart/hello"
+	SDK   = "./infra/coldstart/sdk"
+)
 
 // Build builds the package pkg (a path like ./functions/list, from the module's root root)
 // into dir with the release flags of the Makefile's GO_LAMBDA_BUILD, for goarch, and

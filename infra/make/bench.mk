@@ -2,7 +2,8 @@
 
 # Cold start: each function's bootstrap size (arm64, release flags) and init time, exec to its
 # first GET /runtime/invocation/next under a Runtime API stand-in on 127.0.0.1, against a bare
-# aws-lambda-go function (infra/coldstart). RUNS interleaved runs of each.
+# aws-lambda-go function and against the SDK clients alone (infra/coldstart). RUNS interleaved
+# runs of each.
 RUNS ?= 30
 
 .PHONY: bench-coldstart
