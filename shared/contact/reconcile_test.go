@@ -383,49 +383,51 @@ func TestRegisterTaskWhoseAnswerIsLost(t *testing.T) {
 		}, wfCall{Op: "stop", TaskToken: "task", Reason: contact.Cancelled}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			onBackends(t, func(t *testing.T, e *env) {
-				c := e.newTech()
-				tt.decide(e, c)
-				decided := e.change(c.ID)
-				down := errors.New("states: unreachable")
-				e.wf.ContinueFunc = func(context.Context, string) error { return down }
-				e.wf.StopFunc = func(context.Context, string, contact.State) error { return down }
-				if err := e.m.RegisterTask(e.ctx, c.ID, nwc, "task"); err != nil {
-					t.Fatalf("RegisterTask: %v (the registration is stored; the answer is owed)", err)
-				}
-				if diff := cmp.Diff([]wfCall{tt.want}, e.wf.Answers()); diff != "" {
-					t.Fatalf("answers (-want +got):\n%s", diff)
-				}
-				owed := e.change(c.ID)
-				if p, _ := owed.Party(nwc); p.TaskToken != "task" {
-					t.Errorf("task token %q kept, want the registered one", p.TaskToken)
-				}
-				if owed.AnswerAgainAt.IsZero() || owed.State != decided.State {
-					t.Errorf("after the lost answer: %s, answer again at %v; want %s with the answer owed", owed.State, owed.AnswerAgainAt, decided.State)
-				}
-				e.wf.ContinueFunc, e.wf.StopFunc = nil, nil
-				e.clock.Advance(5 * time.Minute)
-				if _, err := e.m.Sweep(e.ctx); err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff([]wfCall{tt.want, tt.want}, e.wf.Answers()); diff != "" {
-					t.Errorf("answers after the reconciler's pass (-want +got):\n%s", diff)
-				}
-				answered := e.change(c.ID)
-				if !answered.AnswerAgainAt.IsZero() {
-					t.Errorf("the answer is still owed at %v once given", answered.AnswerAgainAt)
-				}
-				// Owing nothing more, an open request is due at its expiry, an ended one never.
-				wantDue := time.Time{}
-				if !answered.State.Terminal() {
-					wantDue = c.ExpiresAt
-				}
-				if !answered.DueAt.Equal(wantDue) {
-					t.Errorf("due at %v once answered, want %v", answered.DueAt, wantDue)
-				}
+		for _, r := range registrations {
+			t.Run(tt.name+", "+r.name, func(t *testing.T) {
+				t.Parallel()
+				onBackends(t, func(t *testing.T, e *env) {
+					c := e.newTech()
+					tt.decide(e, c)
+					decided := e.change(c.ID)
+					down := errors.New("states: unreachable")
+					e.wf.ContinueFunc = func(context.Context, string) error { return down }
+					e.wf.StopFunc = func(context.Context, string, contact.State) error { return down }
+					if err := r.register(e, c.ID); err != nil {
+						t.Fatalf("register: %v (the registration is stored; the answer is owed)", err)
+					}
+					if diff := cmp.Diff([]wfCall{tt.want}, e.wf.Answers()); diff != "" {
+						t.Fatalf("answers (-want +got):\n%s", diff)
+					}
+					owed := e.change(c.ID)
+					if p, _ := owed.Party(nwc); p.TaskToken != "task" {
+						t.Errorf("task token %q kept, want the registered one", p.TaskToken)
+					}
+					if owed.AnswerAgainAt.IsZero() || owed.State != decided.State {
+						t.Errorf("after the lost answer: %s, answer again at %v; want %s with the answer owed", owed.State, owed.AnswerAgainAt, decided.State)
+					}
+					e.wf.ContinueFunc, e.wf.StopFunc = nil, nil
+					e.clock.Advance(5 * time.Minute)
+					if _, err := e.m.Sweep(e.ctx); err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff([]wfCall{tt.want, tt.want}, e.wf.Answers()); diff != "" {
+						t.Errorf("answers after the reconciler's pass (-want +got):\n%s", diff)
+					}
+					answered := e.change(c.ID)
+					if !answered.AnswerAgainAt.IsZero() {
+						t.Errorf("the answer is still owed at %v once given", answered.AnswerAgainAt)
+					}
+					// Owing nothing more, an open request is due at its expiry, an ended one never.
+					wantDue := time.Time{}
+					if !answered.State.Terminal() {
+						wantDue = c.ExpiresAt
+					}
+					if !answered.DueAt.Equal(wantDue) {
+						t.Errorf("due at %v once answered, want %v", answered.DueAt, wantDue)
+					}
+				})
 			})
-		})
+		}
 	}
 }

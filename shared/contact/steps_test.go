@@ -10,6 +10,17 @@ import (
 	"github.com/servicecontacts/servicecontacts/shared/contact"
 )
 
+// registrations are the two ways nwc's task is registered as "task": by the party's index in
+// the request's parties, as the workflow does (nwc is the second), and by NIC alone, what
+// that falls back on.
+var registrations = []struct {
+	name     string
+	register func(e *env, id string) error
+}{
+	{"by NIC", func(e *env, id string) error { return e.m.RegisterTask(e.ctx, id, nwc, "task") }},
+	{"by index", func(e *env, id string) error { return e.m.RegisterPartyTask(e.ctx, id, 1, nwc, "task") }},
+}
+
 func TestRegisterTask(t *testing.T) {
 	t.Parallel()
 	cancel := func(e *env, c contact.Change) {
@@ -49,15 +60,6 @@ func TestRegisterTask(t *testing.T) {
 				e.t.Fatal(err)
 			}
 		}, []wfCall{{Op: "continue", TaskToken: "task"}}, false},
-	}
-	// The workflow registers a party by its index in the request's parties (nwc is the
-	// second); RegisterTask, by NIC alone, is what that falls back on.
-	registrations := []struct {
-		name     string
-		register func(e *env, id string) error
-	}{
-		{"by NIC", func(e *env, id string) error { return e.m.RegisterTask(e.ctx, id, nwc, "task") }},
-		{"by index", func(e *env, id string) error { return e.m.RegisterPartyTask(e.ctx, id, 1, nwc, "task") }},
 	}
 	for _, tt := range tests {
 		for _, r := range registrations {
